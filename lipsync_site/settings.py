@@ -1,0 +1,224 @@
+"""One settings module; every deploy knob comes from the environment.
+
+Development defaults are safe and need nothing: SQLite, django-q2's ORM broker, local file
+storage, the local draft engine and the provider simulators. Production (``DJANGO_ENV=
+production``) refuses to start without a secret key and allowed hosts.
+"""
+
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+from lipsync_site.env import env_bool, env_float, env_int, env_list, env_str
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(env_str("LIPSYNC_VAR_DIR", str(BASE_DIR / "var")))
+
+ENVIRONMENT = env_str("DJANGO_ENV", "development")
+PRODUCTION = ENVIRONMENT == "production"
+if ENVIRONMENT not in {"development", "test", "production"}:
+    raise ImproperlyConfigured(f"DJANGO_ENV must be development, test or production, not {ENVIRONMENT!r}")
+
+DEBUG = env_bool("DJANGO_DEBUG", default=not PRODUCTION)
+SECRET_KEY = env_str("DJANGO_SECRET_KEY")
+ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS")
+if PRODUCTION:
+    if len(SECRET_KEY) < 50:
+        raise ImproperlyConfigured("DJANGO_SECRET_KEY (or DJANGO_SECRET_KEY_FILE) must be set to 50+ characters in production")
+    if not ALLOWED_HOSTS:
+        raise ImproperlyConfigured("DJANGO_ALLOWED_HOSTS must name the site's hosts in production")
+    if DEBUG:
+        raise ImproperlyConfigured("DJANGO_DEBUG must be off in production")
+else:
+    SECRET_KEY = SECRET_KEY or "dev-only-insecure-key-do-not-use-in-production-0123456789abcdef"
+    ALLOWED_HOSTS = ALLOWED_HOSTS or ["127.0.0.1", "localhost", "testserver"]
+
+CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django_htmx",
+    "django_q",
+    "lipsync_site.accounts",
+    "lipsync_site.media",
+    "lipsync_site.credits",
+    "lipsync_site.consent",
+    "lipsync_site.providers",
+    "lipsync_site.jobs",
+    "lipsync_site.moderation",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "lipsync_site.accounts.middleware.HtmxLoginRedirectMiddleware",
+]
+
+ROOT_URLCONF = "lipsync_site.urls"
+WSGI_APPLICATION = "lipsync_site.wsgi.application"
+ASGI_APPLICATION = "lipsync_site.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "lipsync_site.accounts.context_processors.account",
+            ],
+        },
+    },
+]
+
+# --- Database -------------------------------------------------------------------------
+DATABASE_URL = env_str("DATABASE_URL")
+if DATABASE_URL:
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60))}
+else:
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": env_str("SQLITE_PATH", str(VAR_DIR / "db.sqlite3")),
+            # IMMEDIATE takes the write lock at BEGIN, so two writers queue on the busy
+            # timeout instead of failing with "database is locked" mid-transaction.
+            "OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": 20, "init_command": "PRAGMA journal_mode=WAL;"},
+        }
+    }
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_USER_MODEL = "accounts.User"
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "jobs:list"
+LOGOUT_REDIRECT_URL = "login"
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+# --- Static and media files -------------------------------------------------------------
+STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
+MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
+# MEDIA_URL is never served directly: every byte of user media goes through a signed link.
+MEDIA_URL = "/never-served/"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            if PRODUCTION
+            else "django.contrib.staticfiles.storage.StaticFilesStorage"
+        )
+    },
+}
+
+# Uploads: anything past 2.5 MB goes to a temporary file, and the size cap is enforced
+# while streaming (Django has none of its own).
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+FILE_UPLOAD_TEMP_DIR = env_str("FILE_UPLOAD_TEMP_DIR") or None
+FILE_UPLOAD_HANDLERS = [
+    "lipsync_site.media.uploads.CappedTemporaryFileUploadHandler",
+]
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+MEDIA_UPLOAD_MAX_BYTES = env_int("MEDIA_UPLOAD_MAX_BYTES", 512 * 1024 * 1024)
+MEDIA_PROBE_TIMEOUT_SECONDS = env_float("MEDIA_PROBE_TIMEOUT_SECONDS", 20.0)
+
+# --- Security ---------------------------------------------------------------------------
+SESSION_COOKIE_SECURE = PRODUCTION
+CSRF_COOKIE_SECURE = PRODUCTION
+SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", default=PRODUCTION)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("DJANGO_BEHIND_TLS_PROXY", PRODUCTION) else None
+SECURE_HSTS_SECONDS = env_int("DJANGO_HSTS_SECONDS", 31_536_000 if PRODUCTION else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = PRODUCTION
+SECURE_HSTS_PRELOAD = PRODUCTION
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_HTTPONLY = True
+
+# --- Background work (django-q2) --------------------------------------------------------
+REDIS_URL = env_str("REDIS_URL")
+Q_CLUSTER = {
+    "name": env_str("Q_CLUSTER_NAME", "lipsync"),
+    "workers": env_int("Q_WORKERS", 2),
+    # timeout must stay below retry, or a long task is handed out again while it runs.
+    "timeout": env_int("Q_TIMEOUT", 1800),
+    "retry": env_int("Q_RETRY", 1860),
+    # The defaults retry a failing task forever; every task here is idempotent and the
+    # sweep picks up what the queue forgets, so one more attempt is plenty.
+    "max_attempts": env_int("Q_MAX_ATTEMPTS", 2),
+    "ack_failures": True,
+    "save_limit": 500,
+    "catch_up": False,
+    "label": "Background tasks",
+    "sync": env_bool("Q_SYNC", False),
+    "poll": 0.5,
+}
+if REDIS_URL:
+    Q_CLUSTER["redis"] = REDIS_URL
+else:
+    Q_CLUSTER["orm"] = "default"
+if Q_CLUSTER["timeout"] >= Q_CLUSTER["retry"]:
+    raise ImproperlyConfigured("Q_TIMEOUT must be below Q_RETRY")
+
+# --- Product knobs ----------------------------------------------------------------------
+SIGNUP_DEMO_CREDITS = env_int("SIGNUP_DEMO_CREDITS", 1000)
+SIGNED_LINK_MAX_AGE_SECONDS = env_int("SIGNED_LINK_MAX_AGE_SECONDS", 6 * 3600)
+PROVIDER_LINK_MAX_AGE_SECONDS = env_int("PROVIDER_LINK_MAX_AGE_SECONDS", 3600)
+# Where providers fetch our media from: must be reachable from the provider's side.
+PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+CONSENT_REVIEW_POLICY = env_str("CONSENT_REVIEW_POLICY", "before")
+if CONSENT_REVIEW_POLICY not in {"before", "after"}:
+    raise ImproperlyConfigured("CONSENT_REVIEW_POLICY must be 'before' or 'after'")
+JOBS_MAX_RUNNING_PER_USER = env_int("JOBS_MAX_RUNNING_PER_USER", 3)
+
+# Providers. With no key, RunComfy routes run against the loopback simulator.
+RUNCOMFY_API_KEY = env_str("RUNCOMFY_API_KEY")
+RUNCOMFY_BASE_URL = env_str("RUNCOMFY_BASE_URL", "https://model-api.runcomfy.net").rstrip("/")
+NEMO_TOKEN = env_str("NEMO_TOKEN")
+NEMO_BASE_URL = env_str("NEMO_BASE_URL", "https://mega-api-prod.nemovideo.ai").rstrip("/")
+NEMO_SKILL_SOURCE = env_str("NEMO_SKILL_SOURCE", "lip-sync-ai-video")
+NEMO_SKILL_VERSION = env_str("NEMO_SKILL_VERSION", "1.0.0")
+NEMO_SKILL_PLATFORM = env_str("NEMO_SKILL_PLATFORM", "lipsync_site")
+PROVIDER_DOWNLOAD_MAX_BYTES = env_int("PROVIDER_DOWNLOAD_MAX_BYTES", 2 * 1024**3)
+# Extra hosts outputs may be downloaded from (the simulators' loopback in development).
+PROVIDER_EXTRA_DOWNLOAD_HOSTS = env_list("PROVIDER_EXTRA_DOWNLOAD_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost"])
+
+# --- Logging ----------------------------------------------------------------------------
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"redact_secrets": {"()": "lipsync_site.redaction.RedactSecretsFilter"}},
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact_secrets"]},
+    },
+    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "loggers": {"httpx": {"level": "WARNING"}, "httpcore": {"level": "WARNING"}},
+}
