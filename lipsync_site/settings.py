@@ -25,7 +25,9 @@ SECRET_KEY = env_str("DJANGO_SECRET_KEY")
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS")
 if PRODUCTION:
     if len(SECRET_KEY) < 50:
-        raise ImproperlyConfigured("DJANGO_SECRET_KEY (or DJANGO_SECRET_KEY_FILE) must be set to 50+ characters in production")
+        raise ImproperlyConfigured(
+            "DJANGO_SECRET_KEY (or DJANGO_SECRET_KEY_FILE) must be set to 50+ characters in production"
+        )
     if not ALLOWED_HOSTS:
         raise ImproperlyConfigured("DJANGO_ALLOWED_HOSTS must name the site's hosts in production")
     if DEBUG:
@@ -153,7 +155,9 @@ MEDIA_PROBE_TIMEOUT_SECONDS = env_float("MEDIA_PROBE_TIMEOUT_SECONDS", 20.0)
 SESSION_COOKIE_SECURE = PRODUCTION
 CSRF_COOKIE_SECURE = PRODUCTION
 SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", default=PRODUCTION)
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("DJANGO_BEHIND_TLS_PROXY", PRODUCTION) else None
+SECURE_PROXY_SSL_HEADER = (
+    ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("DJANGO_BEHIND_TLS_PROXY", PRODUCTION) else None
+)
 SECURE_HSTS_SECONDS = env_int("DJANGO_HSTS_SECONDS", 31_536_000 if PRODUCTION else 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = PRODUCTION
 SECURE_HSTS_PRELOAD = PRODUCTION
@@ -208,7 +212,9 @@ NEMO_SKILL_VERSION = env_str("NEMO_SKILL_VERSION", "1.0.0")
 NEMO_SKILL_PLATFORM = env_str("NEMO_SKILL_PLATFORM", "lipsync_site")
 PROVIDER_DOWNLOAD_MAX_BYTES = env_int("PROVIDER_DOWNLOAD_MAX_BYTES", 2 * 1024**3)
 # Extra hosts outputs may be downloaded from (the simulators' loopback in development).
-PROVIDER_EXTRA_DOWNLOAD_HOSTS = env_list("PROVIDER_EXTRA_DOWNLOAD_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost"])
+PROVIDER_EXTRA_DOWNLOAD_HOSTS = env_list(
+    "PROVIDER_EXTRA_DOWNLOAD_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost"]
+)
 
 # --- Logging ----------------------------------------------------------------------------
 LOGGING = {

@@ -1,0 +1,228 @@
+"""Encoding helpers: H.264 + AAC MP4 output with PyAV, streamed frame by frame.
+
+These are the plain mux paths (new audio under the source picture). The local draft
+engine builds its mouth animation on top of the same writer.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterator
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+
+MAX_HEIGHT = 1080
+OUTPUT_AUDIO_RATE = 48_000
+
+
+class RenderError(Exception):
+    """The inputs could not be rendered; the message is safe to show the user."""
+
+
+def even(value: int) -> int:
+    return max(2, value - value % 2)
+
+
+def output_size(width: int, height: int, max_height: int = MAX_HEIGHT) -> tuple[int, int]:
+    if height > max_height:
+        width = round(width * max_height / height)
+        height = max_height
+    return even(width), even(height)
+
+
+def audio_duration(path: Path) -> float:
+    with av.open(str(path), options={"protocol_whitelist": "file"}) as container:
+        if not container.streams.audio:
+            raise RenderError("The voice file has no audio stream.")
+        stream = container.streams.audio[0]
+        if stream.duration is not None and stream.time_base is not None:
+            return float(stream.duration * stream.time_base)
+        if container.duration is not None:
+            return container.duration / av.time_base
+        # Formats without a duration header: count the decoded samples.
+        samples = sum(frame.samples for frame in container.decode(stream))
+        return samples / (stream.rate or 1)
+
+
+def iter_audio_frames(path: Path) -> Iterator[av.AudioFrame]:
+    """Decoded audio as stereo float planar at the output rate."""
+    resampler = av.AudioResampler(format="fltp", layout="stereo", rate=OUTPUT_AUDIO_RATE)
+    with av.open(str(path), options={"protocol_whitelist": "file"}) as container:
+        stream = container.streams.audio[0]
+        for frame in container.decode(stream):
+            frame.pts = None
+            yield from resampler.resample(frame)
+    yield from resampler.resample(None)
+
+
+class Mp4Writer:
+    """An H.264/AAC MP4 with faststart, fed frame by frame."""
+
+    def __init__(self, path: Path, *, width: int, height: int, fps: Fraction):
+        self.container = av.open(str(path), mode="w", format="mp4", options={"movflags": "+faststart"})
+        self.video = self.container.add_stream("libx264", rate=fps)
+        self.video.width = width
+        self.video.height = height
+        self.video.pix_fmt = "yuv420p"
+        self.video.options = {"preset": "veryfast", "crf": "20"}
+        self.audio = self.container.add_stream("aac", rate=OUTPUT_AUDIO_RATE)
+        self.audio.layout = "stereo"
+        self.fps = fps
+        self.frames_written = 0
+        self.samples_written = 0
+
+    def write_image(self, rgb: np.ndarray) -> None:
+        frame = av.VideoFrame.from_ndarray(rgb, format="rgb24")
+        self.write_frame(frame)
+
+    def write_frame(self, frame: av.VideoFrame) -> None:
+        if frame.width != self.video.width or frame.height != self.video.height or frame.format.name != "yuv420p":
+            frame = frame.reformat(width=self.video.width, height=self.video.height, format="yuv420p")
+        frame.pts = self.frames_written
+        frame.time_base = 1 / self.fps
+        self.container.mux(self.video.encode(frame))
+        self.frames_written += 1
+
+    def write_audio(self, frame: av.AudioFrame) -> None:
+        frame.pts = self.samples_written
+        frame.time_base = Fraction(1, OUTPUT_AUDIO_RATE)
+        self.samples_written += frame.samples
+        self.container.mux(self.audio.encode(frame))
+
+    def write_audio_track(self, audio_path: Path, seconds: float) -> None:
+        """Write ``seconds`` of the audio file, cut or padded with silence to fit exactly."""
+        target = round(seconds * OUTPUT_AUDIO_RATE)
+        for frame in iter_audio_frames(audio_path):
+            remaining = target - self.samples_written
+            if remaining <= 0:
+                break
+            if frame.samples > remaining:
+                data = frame.to_ndarray()[:, :remaining]
+                frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(data), format="fltp", layout="stereo")
+                frame.sample_rate = OUTPUT_AUDIO_RATE
+            self.write_audio(frame)
+        while self.samples_written < target:
+            count = min(1024, target - self.samples_written)
+            silence = av.AudioFrame.from_ndarray(np.zeros((2, count), dtype=np.float32), format="fltp", layout="stereo")
+            silence.sample_rate = OUTPUT_AUDIO_RATE
+            self.write_audio(silence)
+
+    def close(self) -> None:
+        self.container.mux(self.video.encode(None))
+        self.container.mux(self.audio.encode(None))
+        self.container.close()
+
+    def __enter__(self) -> Mp4Writer:
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.container.close()
+
+
+def _video_geometry(path: Path) -> tuple[int, int, Fraction, float]:
+    with av.open(str(path), options={"protocol_whitelist": "file"}) as container:
+        if not container.streams.video:
+            raise RenderError("The source video has no video stream.")
+        stream = container.streams.video[0]
+        fps = stream.average_rate or stream.guessed_rate or Fraction(25)
+        if fps > 60:
+            fps = Fraction(30)
+        duration = (
+            float(stream.duration * stream.time_base)
+            if stream.duration is not None and stream.time_base is not None
+            else (container.duration or 0) / av.time_base
+        )
+        return stream.codec_context.width, stream.codec_context.height, Fraction(fps), duration
+
+
+def output_seconds(video_seconds: float, audio_seconds: float, mode: str) -> float:
+    """Length of the result for a duration-mismatch mode (see PROVIDERS.md)."""
+    if mode == "cut_off":
+        return min(video_seconds, audio_seconds)
+    if mode == "silence":
+        return max(video_seconds, audio_seconds)
+    return audio_seconds  # loop, bounce, remap follow the voice
+
+
+def iter_video_frames(path: Path) -> Iterator[av.VideoFrame]:
+    with av.open(str(path), options={"protocol_whitelist": "file"}) as container:
+        stream = container.streams.video[0]
+        stream.thread_type = "AUTO"
+        yield from container.decode(stream)
+
+
+def mux_video_with_audio(
+    video_path: Path,
+    audio_path: Path,
+    output_path: Path,
+    *,
+    mode: str = "loop",
+    on_progress: Callable[[float], None] | None = None,
+) -> float:
+    """Put the voice under the source picture, fitting lengths by ``mode``. Returns seconds."""
+    try:
+        width, height, fps, video_seconds = _video_geometry(video_path)
+        seconds = output_seconds(video_seconds, audio_duration(audio_path), mode)
+        total = max(1, math.ceil(seconds * fps))
+        out_w, out_h = output_size(width, height)
+        with Mp4Writer(output_path, width=out_w, height=out_h, fps=fps) as writer:
+            last = None
+            while writer.frames_written < total:
+                produced = False
+                for frame in iter_video_frames(video_path):
+                    if writer.frames_written >= total:
+                        break
+                    writer.write_frame(frame)
+                    last, produced = frame, True
+                    if on_progress and writer.frames_written % 10 == 0:
+                        on_progress(writer.frames_written / total)
+                if not produced:
+                    raise RenderError("The source video has no decodable frames.")
+                if mode == "silence" and last is not None:
+                    # Hold the last frame while the voice finishes.
+                    while writer.frames_written < total:
+                        writer.write_frame(last)
+            writer.write_audio_track(audio_path, seconds)
+    except av.FFmpegError as exc:
+        raise RenderError(f"The media could not be decoded: {exc.strerror or exc}") from exc
+    if on_progress:
+        on_progress(1.0)
+    return seconds
+
+
+def still_with_audio(
+    image_path: Path,
+    audio_path: Path,
+    output_path: Path,
+    *,
+    fps: int = 25,
+    on_progress: Callable[[float], None] | None = None,
+) -> float:
+    """A clip of the still for the length of the voice. Returns seconds."""
+    from PIL import Image
+
+    try:
+        with Image.open(image_path) as image:
+            rgb = np.asarray(image.convert("RGB"))
+        height, width = rgb.shape[:2]
+        out_w, out_h = output_size(width, height)
+        seconds = audio_duration(audio_path)
+        total = max(1, math.ceil(seconds * fps))
+        frame = av.VideoFrame.from_ndarray(rgb, format="rgb24")
+        with Mp4Writer(output_path, width=out_w, height=out_h, fps=Fraction(fps)) as writer:
+            for index in range(total):
+                writer.write_frame(frame)
+                if on_progress and index % 10 == 0:
+                    on_progress(index / total)
+            writer.write_audio_track(audio_path, seconds)
+    except (av.FFmpegError, OSError) as exc:
+        raise RenderError(f"The media could not be decoded: {exc}") from exc
+    if on_progress:
+        on_progress(1.0)
+    return seconds
