@@ -95,6 +95,7 @@ DATABASE_URL = env_str("DATABASE_URL")
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60))}
 else:
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
@@ -139,6 +140,9 @@ STORAGES = {
         )
     },
 }
+
+# Development serves static files straight from the finders; production from STATIC_ROOT.
+WHITENOISE_USE_FINDERS = not PRODUCTION
 
 # Uploads: anything past 2.5 MB goes to a temporary file, and the size cap is enforced
 # while streaming (Django has none of its own).

@@ -1,0 +1,85 @@
+"""Consent on record: attestations and moderators' decisions, both immutable.
+
+An attestation is what a user declared, with the exact text they were shown; a decision
+is a moderator's verdict on it. Changing one's mind means a new decision row, never an
+edit.
+"""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+
+
+class ImmutableModel(models.Model):
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise ValueError(f"{type(self).__name__} rows are immutable")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError(f"{type(self).__name__} rows are immutable")
+
+
+class VoiceProvenance(models.TextChoices):
+    OWN = "own", "It is my own voice"
+    CONSENTED = "consented", "The speaker consented to this use of their voice"
+    LICENSED = "licensed", "The recording is licensed for this use"
+    SYNTHETIC = "synthetic", "A synthetic voice I have the rights to"
+
+
+class Attestation(ImmutableModel):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="attestations")
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    text_version = models.CharField(max_length=32)
+    text_shown = models.TextField()
+    likeness_consent = models.BooleanField()
+    voice_provenance = models.CharField(max_length=16, choices=VoiceProvenance)
+    person_name = models.CharField(max_length=200)
+    speaker_name = models.CharField(max_length=200, blank=True)
+    public_figure = models.BooleanField(default=False)
+    evidence = models.ForeignKey(
+        "media.Asset", null=True, blank=True, on_delete=models.PROTECT, related_name="evidence_for"
+    )
+    # sha256 of every media file this attestation covers.
+    media_sha256 = models.JSONField(default=list)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=400, blank=True)
+
+    class Meta:
+        ordering = ["created_at"]
+        permissions = [("moderate_attestation", "Can approve or reject consent attestations")]
+
+    def __str__(self):
+        return f"{self.person_name} ({self.created_at:%Y-%m-%d %H:%M})"
+
+    @property
+    def latest_decision(self):
+        return self.decisions.order_by("-created_at", "-id").first()
+
+    @property
+    def review_state(self) -> str:
+        decision = self.latest_decision
+        return decision.outcome if decision else "pending"
+
+
+class Decision(ImmutableModel):
+    class Outcome(models.TextChoices):
+        APPROVED = "approved", "Approved"
+        REJECTED = "rejected", "Rejected"
+
+    attestation = models.ForeignKey(Attestation, on_delete=models.PROTECT, related_name="decisions")
+    outcome = models.CharField(max_length=16, choices=Outcome)
+    moderator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    reason = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at"]
+
+    def __str__(self):
+        return f"{self.outcome} by {self.moderator} ({self.created_at:%Y-%m-%d %H:%M})"

@@ -1,0 +1,56 @@
+from django.conf import settings
+from django.db import transaction
+
+from lipsync_site.consent import texts
+from lipsync_site.consent.models import Attestation, Decision
+
+
+class ConsentMissing(Exception):
+    pass
+
+
+@transaction.atomic
+def record_attestation(
+    *,
+    user,
+    likeness_consent: bool,
+    voice_provenance: str,
+    person_name: str,
+    speaker_name: str = "",
+    public_figure: bool = False,
+    evidence=None,
+    media_sha256: list[str],
+    ip_address: str | None,
+    user_agent: str,
+    text_version: str = texts.CURRENT_VERSION,
+) -> Attestation:
+    """Record what the user declared, with the exact wording they were shown."""
+    if not likeness_consent or not voice_provenance or not person_name.strip():
+        raise ConsentMissing("consent, voice provenance and the person's name are required")
+    return Attestation.objects.create(
+        user=user,
+        text_version=text_version,
+        text_shown=texts.shown_text(text_version),
+        likeness_consent=likeness_consent,
+        voice_provenance=voice_provenance,
+        person_name=person_name.strip(),
+        speaker_name=speaker_name.strip(),
+        public_figure=public_figure,
+        evidence=evidence,
+        media_sha256=sorted(set(media_sha256)),
+        ip_address=ip_address,
+        user_agent=(user_agent or "")[:400],
+    )
+
+
+def review_required_before_running(attestation: Attestation) -> bool:
+    """Public figures always wait for a moderator; otherwise the site policy decides."""
+    return attestation.public_figure or settings.CONSENT_REVIEW_POLICY == "before"
+
+
+@transaction.atomic
+def decide(*, attestation: Attestation, outcome: str, moderator, reason: str = "") -> Decision:
+    """Append a moderator's decision. Consequences for jobs are the caller's (moderation)."""
+    if outcome == Decision.Outcome.REJECTED and not reason.strip():
+        raise ValueError("a rejection needs a reason the user will see")
+    return Decision.objects.create(attestation=attestation, outcome=outcome, moderator=moderator, reason=reason.strip())

@@ -1,0 +1,94 @@
+"""The credit ledger: append-only entries, a cached balance, and holds.
+
+1 credit = $0.01. ``CreditAccount.balance`` is the *available* balance: it always equals
+the sum of the account's entries, and it changes only in the transaction that writes the
+entry. A hold moves credits out of the available balance; a capture returns whatever
+part of the hold was not charged; a release returns all of it.
+"""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class CreditAccount(models.Model):
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="credit_account")
+    balance = models.BigIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=Q(balance__gte=0), name="credit_balance_not_negative")]
+
+    def __str__(self):
+        return f"{self.user} ({self.balance} credits)"
+
+
+class Hold(models.Model):
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        CAPTURED = "captured", "Captured"
+        RELEASED = "released", "Released"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    account = models.ForeignKey(CreditAccount, on_delete=models.PROTECT, related_name="holds")
+    amount = models.PositiveBigIntegerField()
+    # What the hold pays for (a job's id). The ledger knows no job row, only this reference.
+    reference = models.CharField(max_length=64, unique=True)
+    status = models.CharField(max_length=16, choices=Status, default=Status.OPEN)
+    captured_amount = models.PositiveBigIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    settled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["account", "status"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(captured_amount__isnull=True) | Q(captured_amount__lte=models.F("amount")),
+                name="capture_within_hold",
+            )
+        ]
+
+    def __str__(self):
+        return f"hold {self.amount} for {self.reference} ({self.status})"
+
+
+class LedgerEntry(models.Model):
+    class Kind(models.TextChoices):
+        GRANT = "grant", "Grant"
+        HOLD = "hold", "Hold"
+        CAPTURE = "capture", "Capture"
+        RELEASE = "release", "Release"
+        ADJUSTMENT = "adjustment", "Adjustment"
+
+    account = models.ForeignKey(CreditAccount, on_delete=models.PROTECT, related_name="entries")
+    kind = models.CharField(max_length=16, choices=Kind)
+    # Signed change to the available balance.
+    amount = models.BigIntegerField()
+    hold = models.ForeignKey(Hold, null=True, blank=True, on_delete=models.PROTECT, related_name="entries")
+    reference = models.CharField(max_length=64, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reason = models.CharField(max_length=300)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name_plural = "ledger entries"
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # A retried step can never settle a hold twice, nor place it twice.
+            models.UniqueConstraint(fields=["hold"], condition=Q(kind="hold"), name="one_hold_entry_per_hold"),
+            models.UniqueConstraint(
+                fields=["hold"], condition=Q(kind__in=["capture", "release"]), name="one_settlement_per_hold"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.kind} {self.amount:+d}: {self.reason}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValueError("ledger entries are append-only")
+        super().save(*args, **kwargs)

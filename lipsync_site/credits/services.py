@@ -1,0 +1,127 @@
+"""State changes of the ledger. Each function is one transaction.
+
+The available balance moves only through a guarded ``UPDATE ... WHERE balance >= amount``
+in the same transaction as its entry, so concurrent holds can never overdraw an account,
+on PostgreSQL or on SQLite.
+"""
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from lipsync_site.credits.models import CreditAccount, Hold, LedgerEntry
+
+
+class InsufficientCredits(Exception):
+    def __init__(self, *, needed: int, available: int):
+        super().__init__(f"needs {needed} credits, {available} available")
+        self.needed = needed
+        self.available = available
+
+
+class HoldAlreadySettled(Exception):
+    pass
+
+
+def account_for(user) -> CreditAccount:
+    account, _ = CreditAccount.objects.get_or_create(user=user)
+    return account
+
+
+def _move(account_id: int, amount: int) -> None:
+    """Change the cached balance by ``amount``, refusing to go below zero."""
+    rows = CreditAccount.objects.filter(pk=account_id, balance__gte=-amount if amount < 0 else 0).update(
+        balance=F("balance") + amount, updated_at=timezone.now()
+    )
+    if rows != 1:
+        available = CreditAccount.objects.filter(pk=account_id).values_list("balance", flat=True).first() or 0
+        raise InsufficientCredits(needed=-amount, available=available)
+
+
+@transaction.atomic
+def grant_credits(*, user, amount: int, reason: str, actor=None) -> LedgerEntry:
+    """Add credits to a user's account (sign-up allowance, purchase, admin grant)."""
+    if amount <= 0:
+        raise ValueError("a grant must be positive")
+    account = account_for(user)
+    _move(account.pk, amount)
+    return LedgerEntry.objects.create(
+        account=account, kind=LedgerEntry.Kind.GRANT, amount=amount, actor=actor, reason=reason
+    )
+
+
+@transaction.atomic
+def adjust_credits(*, user, amount: int, reason: str, actor) -> LedgerEntry:
+    """A correction by an admin, positive or negative; never below zero."""
+    if amount == 0:
+        raise ValueError("an adjustment must change the balance")
+    account = account_for(user)
+    _move(account.pk, amount)
+    return LedgerEntry.objects.create(
+        account=account, kind=LedgerEntry.Kind.ADJUSTMENT, amount=amount, actor=actor, reason=reason
+    )
+
+
+@transaction.atomic
+def place_hold(*, user, amount: int, reference: str, reason: str, actor=None) -> Hold:
+    """Reserve ``amount`` credits for ``reference``. Raises InsufficientCredits."""
+    if amount <= 0:
+        raise ValueError("a hold must be positive")
+    account = account_for(user)
+    _move(account.pk, -amount)
+    hold = Hold.objects.create(account=account, amount=amount, reference=reference)
+    LedgerEntry.objects.create(
+        account=account,
+        kind=LedgerEntry.Kind.HOLD,
+        amount=-amount,
+        hold=hold,
+        reference=reference,
+        actor=actor,
+        reason=reason,
+    )
+    return hold
+
+
+def _settle(hold_id, *, status: str, charged: int, kind: str, reason: str, actor) -> Hold:
+    claimed = Hold.objects.filter(pk=hold_id, status=Hold.Status.OPEN).update(
+        status=status, captured_amount=charged if status == Hold.Status.CAPTURED else None, settled_at=timezone.now()
+    )
+    hold = Hold.objects.get(pk=hold_id)
+    if claimed != 1:
+        raise HoldAlreadySettled(f"hold {hold_id} is already {hold.status}")
+    returned = hold.amount - charged
+    if returned:
+        _move(hold.account_id, returned)
+    try:
+        with transaction.atomic():
+            LedgerEntry.objects.create(
+                account_id=hold.account_id,
+                kind=kind,
+                amount=returned,
+                hold=hold,
+                reference=hold.reference,
+                actor=actor,
+                reason=reason,
+            )
+    except IntegrityError as exc:  # the unique constraint is the last line of defence
+        raise HoldAlreadySettled(f"hold {hold_id} already has a settlement entry") from exc
+    return hold
+
+
+@transaction.atomic
+def capture_hold(*, hold_id, amount: int, reason: str, actor=None) -> Hold:
+    """Charge ``amount`` (at most the hold) and return the rest of the hold to the balance."""
+    hold = Hold.objects.get(pk=hold_id)
+    if not 0 <= amount <= hold.amount:
+        raise ValueError(f"cannot capture {amount} of a {hold.amount} credit hold")
+    return _settle(
+        hold_id, status=Hold.Status.CAPTURED, charged=amount, kind=LedgerEntry.Kind.CAPTURE, reason=reason, actor=actor
+    )
+
+
+@transaction.atomic
+def release_hold(*, hold_id, reason: str, actor=None) -> Hold:
+    """Return the whole hold to the balance (failure, cancellation, rejection)."""
+    return _settle(
+        hold_id, status=Hold.Status.RELEASED, charged=0, kind=LedgerEntry.Kind.RELEASE, reason=reason, actor=actor
+    )

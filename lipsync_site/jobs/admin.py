@@ -1,0 +1,25 @@
+from django.contrib import admin
+
+from lipsync_site.jobs.models import Job, JobEvent
+
+
+class JobEventInline(admin.TabularInline):
+    model = JobEvent
+    extra = 0
+    can_delete = False
+    readonly_fields = ("at", "from_status", "to_status", "actor", "message", "payload")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Job)
+class JobAdmin(admin.ModelAdmin):
+    list_display = ("id", "owner", "status", "route_id", "estimated_credits", "charged_credits", "created_at")
+    list_filter = ("status", "route_id", "provider")
+    search_fields = ("id", "owner__username", "provider_request_id")
+    inlines = [JobEventInline]
+    readonly_fields = [field.name for field in Job._meta.fields]
+
+    def has_add_permission(self, request):
+        return False

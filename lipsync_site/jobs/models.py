@@ -1,0 +1,181 @@
+"""The lip-sync job and its event log.
+
+Status changes only through ``Job.transition``: a guarded ``UPDATE ... WHERE status IN
+(...)`` that must change exactly one row, followed by an event row in the same
+transaction. Terminal states are final.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models, transaction
+from django.utils import timezone
+
+from lipsync_site.redaction import redact
+
+
+class Status(models.TextChoices):
+    AWAITING_REVIEW = "awaiting_review", "Awaiting consent review"
+    QUEUED = "queued", "Queued"
+    SUBMITTING = "submitting", "Submitting"
+    PROVIDER_QUEUED = "provider_queued", "Queued at provider"
+    RUNNING = "running", "Running"
+    COLLECTING = "collecting", "Collecting output"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"
+    CANCELLED = "cancelled", "Cancelled"
+    REJECTED = "rejected", "Consent rejected"
+
+
+TERMINAL = frozenset({Status.SUCCEEDED, Status.FAILED, Status.CANCELLED, Status.REJECTED})
+ACTIVE = frozenset(set(Status) - TERMINAL)
+IN_FLIGHT = frozenset({Status.SUBMITTING, Status.PROVIDER_QUEUED, Status.RUNNING, Status.COLLECTING})
+
+# For each target state, the states it may be entered from.
+ALLOWED_FROM: dict[str, frozenset] = {
+    Status.QUEUED: frozenset({Status.AWAITING_REVIEW}),
+    Status.SUBMITTING: frozenset({Status.QUEUED}),
+    Status.PROVIDER_QUEUED: frozenset({Status.SUBMITTING}),
+    Status.RUNNING: frozenset({Status.SUBMITTING, Status.PROVIDER_QUEUED}),
+    Status.COLLECTING: frozenset({Status.SUBMITTING, Status.PROVIDER_QUEUED, Status.RUNNING}),
+    Status.SUCCEEDED: frozenset({Status.COLLECTING}),
+    Status.FAILED: ACTIVE,
+    Status.CANCELLED: ACTIVE,
+    Status.REJECTED: frozenset({Status.AWAITING_REVIEW}),
+}
+
+
+class TransitionRefused(Exception):
+    """The job was not in a state the transition may leave (someone else moved it)."""
+
+
+class Job(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="jobs")
+    batch = models.UUIDField(null=True, blank=True, db_index=True)
+    status = models.CharField(max_length=20, choices=Status, default=Status.QUEUED, db_index=True)
+    shape = models.CharField(max_length=20)
+    route_id = models.CharField(max_length=64)
+    provider = models.CharField(max_length=32)
+    title = models.CharField(max_length=200, blank=True)
+
+    source_video = models.ForeignKey(
+        "media.Asset", null=True, blank=True, on_delete=models.PROTECT, related_name="jobs_as_video"
+    )
+    portrait = models.ForeignKey(
+        "media.Asset", null=True, blank=True, on_delete=models.PROTECT, related_name="jobs_as_portrait"
+    )
+    voice = models.ForeignKey(
+        "media.Asset", null=True, blank=True, on_delete=models.PROTECT, related_name="jobs_as_voice"
+    )
+    script = models.TextField(blank=True)
+    prompt = models.TextField(blank=True)
+    mismatch_mode = models.CharField(max_length=16, default="cut_off")
+    options = models.JSONField(default=dict, blank=True)
+
+    attestation = models.ForeignKey("consent.Attestation", on_delete=models.PROTECT, related_name="jobs")
+    hold = models.OneToOneField("credits.Hold", on_delete=models.PROTECT, related_name="job")
+    estimated_seconds = models.FloatField()
+    estimated_credits = models.PositiveIntegerField()
+    charged_credits = models.PositiveIntegerField(null=True, blank=True)
+
+    provider_request_id = models.CharField(max_length=200, blank=True)
+    progress = models.FloatField(default=0.0)
+    queue_position = models.PositiveIntegerField(null=True, blank=True)
+    next_poll_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    poll_count = models.PositiveIntegerField(default=0)
+
+    output = models.ForeignKey("media.Asset", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    poster = models.ForeignKey("media.Asset", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    error_message = models.TextField(blank=True)
+
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["owner", "-created_at"]), models.Index(fields=["status", "next_poll_at"])]
+
+    def __str__(self):
+        return f"job {self.id} ({self.status})"
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.status in TERMINAL
+
+    @property
+    def input_assets(self):
+        return [asset for asset in (self.source_video, self.portrait, self.voice) if asset is not None]
+
+    def elapsed_seconds(self) -> float:
+        end = self.finished_at or timezone.now()
+        return max(0.0, (end - self.created_at).total_seconds())
+
+    def transition(
+        self,
+        to: str,
+        *,
+        actor: str = "system",
+        message: str = "",
+        payload: dict | None = None,
+        allowed_from=None,
+        **fields,
+    ) -> JobEvent:
+        """Move to ``to`` if the job is still in an allowed state; raise TransitionRefused.
+
+        Extra ``fields`` are written by the same guarded update.
+        """
+        sources = allowed_from or ALLOWED_FROM[to]
+        now = timezone.now()
+        if to in TERMINAL:
+            fields.setdefault("finished_at", now)
+        if to == Status.SUBMITTING:
+            fields.setdefault("started_at", now)
+        with transaction.atomic():
+            current = Job.objects.filter(pk=self.pk).values_list("status", flat=True).first()
+            changed = Job.objects.filter(pk=self.pk, status__in=list(sources)).update(
+                status=to, updated_at=now, **fields
+            )
+            if changed != 1:
+                raise TransitionRefused(f"job {self.pk} is {current}, cannot move to {to}")
+            event = JobEvent.objects.create(
+                job_id=self.pk,
+                from_status=current,
+                to_status=to,
+                actor=actor[:100],
+                message=message[:2000],
+                payload=redact(payload or {}),
+            )
+        self.refresh_from_db()
+        return event
+
+    def log(self, message: str, *, actor: str = "system", payload: dict | None = None) -> JobEvent:
+        """An event without a state change (an input fetched, a retry scheduled, ...)."""
+        return JobEvent.objects.create(
+            job_id=self.pk,
+            from_status=self.status,
+            to_status=self.status,
+            actor=actor[:100],
+            message=message[:2000],
+            payload=redact(payload or {}),
+        )
+
+
+class JobEvent(models.Model):
+    job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="events")
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    from_status = models.CharField(max_length=20, blank=True)
+    to_status = models.CharField(max_length=20)
+    actor = models.CharField(max_length=100)
+    message = models.TextField(blank=True)
+    payload = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self):
+        return f"{self.at:%H:%M:%S} {self.from_status} -> {self.to_status}: {self.message}"

@@ -1,0 +1,13 @@
+from django.urls import path
+
+from lipsync_site.jobs import views
+
+app_name = "jobs"
+urlpatterns = [
+    path("", views.job_list, name="list"),
+    path("new/", views.job_new, name="new"),
+    path("<uuid:job_id>/", views.job_detail, name="detail"),
+    path("<uuid:job_id>/status/", views.job_status, name="status"),
+    path("<uuid:job_id>/cancel/", views.job_cancel, name="cancel"),
+    path("inputs/<str:token>/<str:filename>", views.job_input, name="input"),
+]

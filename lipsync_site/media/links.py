@@ -1,0 +1,93 @@
+"""Signed, expiring links to media.
+
+A token names the asset, the purpose and the asset's revocation counter; for purposes
+that need a signed-in owner it also names the user. Each purpose has its own salt and
+maximum age, so a token made for one purpose is worthless for another.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core import signing
+from django.urls import reverse
+
+from lipsync_site.media.models import Asset
+
+
+class Purpose:
+    VIEW = "view"  # inline in the player, for the signed-in owner
+    DOWNLOAD = "download"  # attachment, for the signed-in owner
+    PROVIDER = "provider"  # public, fetched by a provider without cookies
+
+    ALL = (VIEW, DOWNLOAD, PROVIDER)
+
+
+def max_age_for(purpose: str) -> int:
+    if purpose == Purpose.PROVIDER:
+        return settings.PROVIDER_LINK_MAX_AGE_SECONDS
+    return settings.SIGNED_LINK_MAX_AGE_SECONDS
+
+
+@dataclass(frozen=True)
+class LinkClaims:
+    asset_id: str
+    purpose: str
+    generation: int
+    user_id: int | None
+    job_id: str | None
+
+
+class InvalidLink(Exception):
+    pass
+
+
+def _salt(purpose: str) -> str:
+    return f"lipsync_site.media.link.{purpose}"
+
+
+def make_token(asset: Asset, purpose: str, *, user_id: int | None = None, job_id: str | None = None) -> str:
+    if purpose not in Purpose.ALL:
+        raise ValueError(purpose)
+    payload = {"a": asset.id.hex, "g": asset.link_generation, "u": user_id, "j": job_id}
+    return signing.dumps(payload, salt=_salt(purpose), compress=True)
+
+
+def read_token(token: str, purpose: str) -> LinkClaims:
+    """Check signature and expiry. Ownership and revocation are checked against the row."""
+    try:
+        payload = signing.loads(token, salt=_salt(purpose), max_age=max_age_for(purpose))
+    except signing.BadSignature as exc:  # includes SignatureExpired
+        raise InvalidLink(str(exc)) from None
+    return LinkClaims(
+        asset_id=payload["a"], purpose=purpose, generation=payload["g"], user_id=payload["u"], job_id=payload.get("j")
+    )
+
+
+def resolve(token: str, purpose: str, *, user=None) -> tuple[Asset, LinkClaims]:
+    """The asset a valid, unrevoked link points at. Raises InvalidLink otherwise."""
+    claims = read_token(token, purpose)
+    asset = Asset.objects.filter(pk=claims.asset_id).first()
+    if asset is None or asset.link_generation != claims.generation:
+        raise InvalidLink("unknown or revoked asset")
+    owner_only = purpose != Purpose.PROVIDER
+    if owner_only and (user is None or not user.is_authenticated or user.pk not in {claims.user_id} - {None}):
+        raise InvalidLink("link belongs to someone else")
+    if owner_only and asset.owner_id != user.pk:
+        raise InvalidLink("link belongs to someone else")
+    return asset, claims
+
+
+def user_url(asset: Asset, purpose: str, *, user) -> str:
+    token = make_token(asset, purpose, user_id=user.pk)
+    return reverse("media:file", kwargs={"purpose": purpose, "token": token})
+
+
+def provider_url(asset: Asset, *, job_id: str) -> str:
+    """A public URL a provider can fetch for an hour, without cookies."""
+    token = make_token(asset, Purpose.PROVIDER, job_id=job_id)
+    # The file name carries the extension: some providers infer the format from it.
+    return settings.PUBLIC_BASE_URL + reverse(
+        "jobs:input", kwargs={"token": token, "filename": f"input{asset.extension}"}
+    )

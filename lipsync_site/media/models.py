@@ -1,0 +1,68 @@
+"""Uploaded and produced media files.
+
+Files are stored under generated names; the name the user's browser sent is kept as text
+only (shortened, never used as a path). Each asset carries what probing found, and a
+revocation counter that every signed link embeds: bumping it kills outstanding links.
+"""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+
+
+def asset_path(instance: "Asset", filename: str) -> str:
+    # ``filename`` is ours (see services.store_asset), never the user's.
+    return f"assets/{instance.owner_id}/{instance.id.hex[:2]}/{instance.id.hex}{instance.extension}"
+
+
+class Asset(models.Model):
+    class Kind(models.TextChoices):
+        VIDEO = "video", "Video"
+        AUDIO = "audio", "Audio"
+        IMAGE = "image", "Image"
+        DOCUMENT = "document", "Document"
+
+    class Origin(models.TextChoices):
+        UPLOAD = "upload", "Uploaded"
+        OUTPUT = "output", "Produced"
+        DERIVED = "derived", "Derived (poster, prepared input)"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="assets")
+    kind = models.CharField(max_length=16, choices=Kind)
+    origin = models.CharField(max_length=16, choices=Origin, default=Origin.UPLOAD)
+    file = models.FileField(upload_to=asset_path, max_length=300)
+    extension = models.CharField(max_length=8)
+    content_type = models.CharField(max_length=64)
+    original_name = models.CharField(max_length=255, blank=True)
+    sha256 = models.CharField(max_length=64)
+    size_bytes = models.BigIntegerField()
+    container = models.CharField(max_length=64, blank=True)
+    video_codec = models.CharField(max_length=32, blank=True)
+    audio_codec = models.CharField(max_length=32, blank=True)
+    duration_seconds = models.FloatField(null=True, blank=True)
+    width = models.PositiveIntegerField(null=True, blank=True)
+    height = models.PositiveIntegerField(null=True, blank=True)
+    frame_rate = models.FloatField(null=True, blank=True)
+    sample_rate = models.PositiveIntegerField(null=True, blank=True)
+    channels = models.PositiveSmallIntegerField(null=True, blank=True)
+    link_generation = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["owner", "sha256", "kind"], condition=models.Q(origin="upload"), name="one_upload_per_content"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.kind} {self.display_name}"
+
+    @property
+    def display_name(self) -> str:
+        from lipsync_site.media.names import shorten
+
+        return shorten(self.original_name) or f"{self.kind}{self.extension}"

@@ -1,0 +1,180 @@
+"""Runs in its own process (see probe.py): prints one JSON object describing the file."""
+
+import json
+import sys
+
+# Container formats both seeds list, by the name FFmpeg's demuxer reports.
+VIDEO_CONTAINERS = {"mov,mp4,m4a,3gp,3g2,mj2", "matroska,webm", "avi"}
+AUDIO_CONTAINERS = {"mp3", "wav", "aac", "mov,mp4,m4a,3gp,3g2,mj2"}
+IMAGE_FORMATS = {
+    "JPEG": (".jpg", "image/jpeg"),
+    "PNG": (".png", "image/png"),
+    "GIF": (".gif", "image/gif"),
+    "WEBP": (".webp", "image/webp"),
+}
+MAX_IMAGE_PIXELS = 40_000_000  # 40 MP: a big camera still, far from a decompression bomb
+SNIFF_BYTES = 4096
+
+
+def sniff(head: bytes) -> str | None:
+    """Name what a non-media file is, from its first bytes."""
+    if not head:
+        return "The file is empty."
+    lowered = head.lstrip().lower()
+    if head.startswith(b"MZ"):
+        return "This is a Windows program, not media."
+    if head.startswith(b"\x7fELF"):
+        return "This is a Linux program, not media."
+    if head.startswith((b"\xfe\xed\xfa", b"\xcf\xfa\xed\xfe", b"\xca\xfe\xba\xbe")):
+        return "This is a macOS program, not media."
+    if head.startswith(b"#!"):
+        return "This is a script, not media."
+    if lowered.startswith(b"<svg") or (lowered.startswith(b"<?xml") and b"<svg" in lowered):
+        return "This is an SVG drawing (which can carry scripts); upload a JPG, PNG, GIF or WebP instead."
+    if lowered.startswith((b"<!doctype html", b"<html", b"<head", b"<body", b"<script")):
+        return "This is a web page (HTML), not media."
+    if head.startswith(b"%PDF"):
+        return "This is a PDF document, not media."
+    if head.startswith(b"PK\x03\x04"):
+        return "This is a ZIP archive (or an Office document), not media."
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    if b"\x00" not in head:
+        return "This is a text file, not media."
+    return None
+
+
+def probe_image(path):
+    from PIL import Image
+
+    Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
+    try:
+        with Image.open(path) as image:
+            fmt = image.format
+            width, height = image.size
+            if fmt not in IMAGE_FORMATS:
+                return {"error": f"This is a {fmt} image; use JPG, PNG, GIF or WebP."}
+            if width * height > MAX_IMAGE_PIXELS:
+                return {"error": f"The image is {width}x{height} pixels, over the 40 megapixel limit."}
+            image.load()  # decodes everything: catches truncated files
+    except Image.DecompressionBombError:
+        return {"error": "The image is too large in pixels to be a portrait (over 40 megapixels)."}
+    except (OSError, SyntaxError, ValueError):
+        return None
+    extension, content_type = IMAGE_FORMATS[fmt]
+    return {
+        "kind": "image",
+        "extension": extension,
+        "content_type": content_type,
+        "container": fmt.lower(),
+        "width": width,
+        "height": height,
+    }
+
+
+def probe_av(path):
+    import av
+
+    try:
+        container = av.open(path, options={"protocol_whitelist": "file"})
+    except (av.FFmpegError, ValueError, UnicodeDecodeError):
+        return None
+    with container:
+        name = container.format.name
+        video = container.streams.video[0] if container.streams.video else None
+        audio = container.streams.audio[0] if container.streams.audio else None
+        # Cover art in an audio file is an attached picture, not a video.
+        if video is not None and video.disposition & av.stream.Disposition.attached_pic:
+            video = None
+        if video is None and audio is None:
+            return {"error": "The file holds no video or audio stream."}
+        kind = "video" if video is not None else "audio"
+        if kind == "video" and name not in VIDEO_CONTAINERS:
+            return {"error": f"The video container ({name}) is not supported; use MP4, MOV, AVI, WebM or MKV."}
+        if kind == "audio" and name not in AUDIO_CONTAINERS:
+            return {"error": f"The audio format ({name}) is not supported; use MP3, WAV, M4A or AAC."}
+        decoded = {"video": video is None, "audio": audio is None}
+        try:
+            for frame in container.decode(*(s for s in (video, audio) if s is not None)):
+                decoded["video" if isinstance(frame, av.VideoFrame) else "audio"] = True
+                if all(decoded.values()):
+                    break
+        except (av.FFmpegError, ValueError):
+            pass
+        if not all(decoded.values()):
+            return {"error": "The file is damaged or truncated: its streams could not be decoded."}
+        duration = None
+        if container.duration is not None:
+            duration = container.duration / av.time_base
+        for stream in (video, audio):
+            if duration is None and stream is not None and stream.duration is not None and stream.time_base:
+                duration = float(stream.duration * stream.time_base)
+        if duration is None:
+            # Raw streams (ADTS AAC) carry no duration header: measure by demuxing.
+            last = 0.0
+            container.seek(0)
+            for packet in container.demux(audio or video):
+                if packet.pts is not None and packet.time_base is not None:
+                    last = max(last, float((packet.pts + (packet.duration or 0)) * packet.time_base))
+            duration = last or None
+        facts = {"kind": kind, "container": name, "duration_seconds": duration}
+        if video is not None:
+            ctx = video.codec_context
+            rate = video.average_rate or video.guessed_rate
+            facts.update(
+                video_codec=ctx.name if ctx else "",
+                width=ctx.width if ctx else None,
+                height=ctx.height if ctx else None,
+                frame_rate=float(rate) if rate else None,
+            )
+        if audio is not None:
+            ctx = audio.codec_context
+            facts.update(
+                audio_codec=ctx.name if ctx else "",
+                sample_rate=ctx.sample_rate if ctx else None,
+                channels=ctx.channels if ctx else None,
+            )
+        facts["extension"], facts["content_type"] = container_identity(name, kind, facts, container.metadata)
+        return facts
+
+
+def container_identity(name, kind, facts, metadata):
+    if name == "avi":
+        return ".avi", "video/x-msvideo"
+    if name == "matroska,webm":
+        webm = facts.get("video_codec") in {"vp8", "vp9", "av1"} and facts.get("audio_codec", "opus") in {
+            "opus",
+            "vorbis",
+            "",
+        }
+        return (".webm", "video/webm") if webm else (".mkv", "video/x-matroska")
+    if name == "mp3":
+        return ".mp3", "audio/mpeg"
+    if name == "wav":
+        return ".wav", "audio/wav"
+    if name == "aac":
+        return ".aac", "audio/aac"
+    if kind == "audio":
+        return ".m4a", "audio/mp4"
+    if (metadata.get("major_brand") or "").strip() == "qt":
+        return ".mov", "video/quicktime"
+    return ".mp4", "video/mp4"
+
+
+def main(path):
+    with open(path, "rb") as fh:
+        head = fh.read(SNIFF_BYTES)
+    found = sniff(head)
+    if found:
+        return {"error": found}
+    for reader in (probe_image, probe_av):
+        facts = reader(path)
+        if facts is not None:
+            return facts
+    return {"error": "This file is not a video, audio file or image we can read (or it is damaged)."}
+
+
+if __name__ == "__main__":
+    sys.stdout.write(json.dumps(main(sys.argv[1])))

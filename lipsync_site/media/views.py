@@ -1,0 +1,18 @@
+from django.http import Http404
+from django.views.decorators.http import require_GET
+
+from lipsync_site.media import links
+from lipsync_site.media.serving import serve_asset
+
+
+@require_GET
+def signed_file(request, purpose: str, token: str):
+    """A user's own media through a signed link: tampered, expired, revoked or another
+    user's link is a 404 (never a hint that the file exists)."""
+    if purpose not in (links.Purpose.VIEW, links.Purpose.DOWNLOAD):
+        raise Http404
+    try:
+        asset, _ = links.resolve(token, purpose, user=request.user)
+    except links.InvalidLink:
+        raise Http404 from None
+    return serve_asset(request, asset, as_attachment=purpose == links.Purpose.DOWNLOAD)

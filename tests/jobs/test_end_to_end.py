@@ -1,0 +1,138 @@
+"""The whole path through the real stack: form, database, django-q2 (sync mode), local
+provider, polled partial, signed download."""
+
+import re
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from lipsync_site.credits.models import CreditAccount, Hold, LedgerEntry
+from lipsync_site.jobs.models import Job, Status
+from lipsync_site.media.models import Asset
+
+pytestmark = pytest.mark.django_db
+
+
+def upload(path, name=None):
+    return SimpleUploadedFile(name or path.name, path.read_bytes(), content_type="application/octet-stream")
+
+
+def form_data(clip, voice, **overrides):
+    data = {
+        "shape": "video_audio",
+        "source_video": upload(clip),
+        "voice_audio": upload(voice),
+        "route": "local-draft",
+        "mismatch_mode": "loop",
+        "person_name": "Ada Example",
+        "likeness_consent": "on",
+        "voice_provenance": "own",
+    }
+    data.update(overrides)
+    return {key: value for key, value in data.items() if value is not None}
+
+
+def test_job_runs_from_form_to_signed_download(
+    owner_client, owner, clip, voice, sync_tasks, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = owner_client.post(reverse("jobs:new"), form_data(clip, voice))
+    assert response.status_code == 302
+    job = Job.objects.get(owner=owner)
+    assert response["Location"] == reverse("jobs:detail", args=[job.id])
+
+    assert job.status == Status.SUCCEEDED, job.events.values_list("message", flat=True)
+    assert [e.to_status for e in job.events.all()][:1] == ["queued"]
+    assert job.output.kind == "video" and job.output.video_codec == "h264" and job.output.audio_codec == "aac"
+    assert abs(job.output.duration_seconds - 2.0) < 0.1
+    assert job.hold.status == Hold.Status.CAPTURED
+    assert job.charged_credits == job.estimated_credits == 5  # local draft: 1 credit/s, minimum 5
+    assert CreditAccount.objects.get(user=owner).balance == 995
+
+    page = owner_client.get(reverse("jobs:detail", args=[job.id]))
+    assert page.status_code == 200
+    partial = owner_client.get(reverse("jobs:status", args=[job.id]), headers={"HX-Request": "true"})
+    assert partial.status_code == 286  # htmx swaps it in and stops polling
+    html = partial.content.decode()
+    assert 'id="result-player"' in html and "<html" not in html
+    download = re.search(r'id="download-link" href="([^"]+)"', html).group(1)
+
+    response = owner_client.get(download)
+    assert response.status_code == 200
+    assert response["Content-Disposition"].startswith("attachment")
+    assert response["X-Content-Type-Options"] == "nosniff"
+    body = b"".join(response.streaming_content)
+    assert body == job.output.file.open("rb").read()
+
+
+def test_status_partial_polls_while_job_is_active(owner_client, owner, clip, voice):
+    owner_client.post(reverse("jobs:new"), form_data(clip, voice))  # on_commit never fires: stays queued
+    job = Job.objects.get(owner=owner)
+    response = owner_client.get(reverse("jobs:status", args=[job.id]), headers={"HX-Request": "true"})
+    assert response.status_code == 200
+    assert "hx-trigger=\"every 2s [document.visibilityState === 'visible']\"" in response.content.decode()
+    assert response["Vary"] and "HX-Request" in response["Vary"]
+
+
+def test_missing_consent_stores_nothing(owner_client, owner, clip, voice):
+    response = owner_client.post(
+        reverse("jobs:new"), form_data(clip, voice, likeness_consent=None, voice_provenance=None)
+    )
+    assert response.status_code == 400
+    content = response.content.decode()
+    assert "agreed to this use of their likeness" in content
+    assert "whose voice this is" in content
+    assert not Job.objects.exists() and not Asset.objects.exists()
+
+
+def test_non_media_upload_is_refused_and_leaves_nothing(owner_client, owner, clip, media_dir, settings):
+    fake = media_dir / "voice.mp3"
+    fake.write_text("just some text pretending to be audio\n")
+    response = owner_client.post(reverse("jobs:new"), form_data(clip, fake))
+    assert response.status_code == 400
+    assert "This is a text file, not media." in response.content.decode()
+    assert not Job.objects.exists() and not Asset.objects.exists()
+    assert not [p for p in settings.MEDIA_ROOT.rglob("*") if p.is_file()]
+    assert CreditAccount.objects.get(user=owner).balance == 1000
+
+
+def test_audio_in_the_video_slot_is_refused(owner_client, owner, voice):
+    response = owner_client.post(reverse("jobs:new"), form_data(voice, voice))
+    assert "no video stream" in response.content.decode()
+    assert not Job.objects.exists()
+
+
+def test_insufficient_credits_is_a_form_error_without_job_or_hold(client, clip, voice, settings, db):
+    from django.contrib.auth import get_user_model
+
+    from lipsync_site.credits.services import grant_credits
+
+    poor = get_user_model().objects.create_user("poor", password="x")
+    grant_credits(user=poor, amount=3, reason="test")
+    client.force_login(poor)
+    response = client.post(reverse("jobs:new"), form_data(clip, voice))
+    assert response.status_code == 400
+    assert "needs 5 credits and you have 3 available" in response.content.decode()
+    assert not Job.objects.exists() and not Hold.objects.exists()
+    assert not Asset.objects.exists()
+    assert not [p for p in settings.MEDIA_ROOT.rglob("*") if p.is_file()]
+    assert LedgerEntry.objects.filter(account__user=poor).count() == 1
+
+
+def test_failed_render_releases_the_hold(
+    owner_client, owner, clip, voice, sync_tasks, django_capture_on_commit_callbacks, monkeypatch
+):
+    from lipsync_site.media import render
+
+    def broken(*args, **kwargs):
+        raise render.RenderError("The source video has no decodable frames.")
+
+    monkeypatch.setattr(render, "mux_video_with_audio", broken)
+    with django_capture_on_commit_callbacks(execute=True):
+        owner_client.post(reverse("jobs:new"), form_data(clip, voice))
+    job = Job.objects.get(owner=owner)
+    assert job.status == Status.FAILED
+    assert "no decodable frames" in job.error_message
+    assert job.hold.status == Hold.Status.RELEASED
+    assert CreditAccount.objects.get(user=owner).balance == 1000
