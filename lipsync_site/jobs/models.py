@@ -90,6 +90,10 @@ class Job(models.Model):
     output = models.ForeignKey("media.Asset", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     poster = models.ForeignKey("media.Asset", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     error_message = models.TextField(blank=True)
+    # The output check: does the mouth move with the speech? (see media.lipsync_check)
+    lipsync_score = models.FloatField(null=True, blank=True)
+    mouth_moving = models.BooleanField(null=True, blank=True)
+    duration_drift_seconds = models.FloatField(null=True, blank=True)
 
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
