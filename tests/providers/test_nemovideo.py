@@ -48,7 +48,7 @@ def poll_until_terminal(request_id, *, polls: int = 20):
 
 def test_happy_path_token_session_upload_edit_render_download(nemo_sim, provider_media, tmp_path):
     request_id = submit(provider_media)
-    session_id, render_id, _sent = parse_request_id(request_id)
+    _session_id, render_id, _sent = parse_request_id(request_id)
     assert render_id.startswith("render_")
 
     final, seen = poll_until_terminal(request_id)
