@@ -18,7 +18,7 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 from django.conf import settings
 
-from lipsync_site.providers.base import OutputRejected, RetryableError
+from lipsync_site.providers.base import NotFound, OutputRejected, RetryableError
 
 logger = logging.getLogger(__name__)
 
@@ -129,7 +129,7 @@ def _write_body(response: httpx.Response, destination: Path, *, max_bytes: int, 
         )
     if response.status_code in {403, 404, 410}:
         # Pre-signed output links expire; the caller can ask the provider for fresh ones.
-        raise OutputRejected(f"The provider's output link answered HTTP {response.status_code} (expired or gone).")
+        raise NotFound(f"The provider's output link answered HTTP {response.status_code} (expired or gone).")
     if response.status_code != 200:
         raise OutputRejected(f"The provider's output link answered HTTP {response.status_code}.")
     announced = response.headers.get("content-length")

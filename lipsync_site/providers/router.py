@@ -169,7 +169,7 @@ def output_seconds_for(route: Route, facts: ProbeFacts | None, requested: float 
     """The output length a job on ``route`` will be priced for."""
     if route.is_generated:
         low, high = route.output_seconds_range
-        wanted = requested or (facts.output_seconds if facts else None) or low
+        wanted = requested or (facts.output_seconds if facts else None) or route.defaults.get("duration") or low
         return min(high, max(low, wanted))
     if facts is None:
         return requested or 0.0

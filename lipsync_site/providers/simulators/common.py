@@ -93,6 +93,7 @@ class SimulatorServer:
             Route("POST", r"/_sim/faults", "_control", self._control_faults),
             Route("POST", r"/_sim/reset", "_control", self._control_reset),
             Route("GET", r"/_sim/stats", "_control", self._control_stats),
+            Route("GET", r"/_sim/redirect", "_control", self._control_redirect),
             *self.routes(),
         ]
         self._server: ThreadingHTTPServer | None = None
@@ -211,6 +212,13 @@ class SimulatorServer:
                 200,
                 {"submits": self.submit_count, "calls": len(self.calls), "faults": [f.__dict__ for f in self.faults]},
             )
+
+    def _control_redirect(self, request, match) -> Answer:
+        """A 302 to ``?to=``: for testing that downloads re-check hosts on every hop."""
+        from urllib.parse import parse_qs
+
+        target = parse_qs(request.query).get("to", ["/"])[0]
+        return Answer(302, {}, headers={"Location": target})
 
     # --- files ---------------------------------------------------------------------------
     def serve_file(self, request, path: Path, run_faults: dict[str, dict]) -> None:
