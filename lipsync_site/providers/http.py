@@ -171,3 +171,15 @@ def json_or_none(response: httpx.Response) -> object | None:
         return response.json()
     except ValueError:
         return None
+
+
+def without_url_queries(value):
+    """A copy of an answer with query strings cut from URLs: pre-signed output links stay
+    out of the payload excerpts stored on job events."""
+    if isinstance(value, dict):
+        return {key: without_url_queries(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [without_url_queries(item) for item in value]
+    if isinstance(value, str) and value.startswith(("http://", "https://")) and "?" in value:
+        return value.split("?", 1)[0] + "?…"
+    return value

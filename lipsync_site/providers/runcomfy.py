@@ -392,7 +392,7 @@ def _failure_message(result: dict) -> str:
 
 
 def _excerpt(body) -> dict:
-    return body if isinstance(body, dict) else {}
+    return http.without_url_queries(body) if isinstance(body, dict) else {}
 
 
 def _rid(request_id: str) -> str:

@@ -472,3 +472,13 @@ def test_expired_output_link_is_not_found(runcomfy_sim, provider_media, tmp_path
     gone = ProviderOutput(output.url.replace("output.mp4", "other.mp4"))
     with pytest.raises(NotFound):
         get_provider("runcomfy").download(gone, tmp_path / "out.mp4", max_bytes=10_000_000)
+
+
+def test_payload_excerpts_drop_signed_url_queries():
+    from lipsync_site.providers.http import without_url_queries
+
+    answer = {"output": {"videos": ["https://a.runcomfy.net/v.mp4?X-Amz-Signature=abc"]}, "status": "succeeded"}
+    assert without_url_queries(answer) == {
+        "output": {"videos": ["https://a.runcomfy.net/v.mp4?…"]},
+        "status": "succeeded",
+    }
