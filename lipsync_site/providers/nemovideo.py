@@ -278,6 +278,15 @@ class NemoVideoProvider:
                             except _RateLimitedOnce:
                                 time.sleep(settings.NEMO_RATE_LIMIT_WAIT_SECONDS)
                                 continue
+                            except RetryableError:
+                                if response.status_code < 500:
+                                    raise
+                                # An upstream fault after the agent got the edit: it may have run.
+                                # Never resend; the state tells (or the grace period fails it).
+                                logger.warning(
+                                    "nemovideo edit answered HTTP %s; the state will tell", response.status_code
+                                )
+                                return ""
                             # Accepted without a stream: the state will show the edit.
                             return ""
                         return read_sse_text(response, deadline=deadline)

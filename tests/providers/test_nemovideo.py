@@ -296,3 +296,12 @@ def test_cancel_is_not_supported(nemo_sim, provider_media):
 def test_malformed_request_id_is_not_found(nemo_sim):
     with pytest.raises(NotFound):
         get_provider("nemovideo").poll("not-a-request")
+
+
+def test_edit_answered_with_5xx_is_not_resent_and_fails_after_the_grace_period(nemo_sim, provider_media, settings):
+    nemo_sim.inject("server_error", endpoint="edit", status=500)
+    request_id = submit(provider_media)
+    assert len(nemo_sim.calls_to("edit")) == 1
+    assert get_provider("nemovideo").poll(request_id).state == RequestState.RUNNING
+    settings.NEMO_EDIT_GRACE_SECONDS = -1
+    assert get_provider("nemovideo").poll(request_id).state == RequestState.FAILED
