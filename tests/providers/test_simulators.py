@@ -89,3 +89,41 @@ def test_simulator_as_context_manager_frees_its_port():
 def test_command_refuses_to_bind_beyond_loopback():
     with pytest.raises(CommandError, match="loopback"):
         call_command("run_simulators", host="0.0.0.0")  # noqa: S104
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_command_serves_both_simulators_until_terminated(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from lipsync_site.providers.simulators.common import wait_until
+
+    ports = [_free_port(), _free_port()]
+    root = Path(__file__).resolve().parents[2]
+    env = {"PATH": "/usr/bin:/bin", "LIPSYNC_VAR_DIR": str(tmp_path), "DJANGO_ENV": "test"}
+    command = ["manage.py", "run_simulators", "--runcomfy-port", str(ports[0]), "--nemo-port", str(ports[1])]
+    process = subprocess.Popen(
+        [sys.executable, *command], cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+
+    def stats(port):
+        try:
+            return httpx.get(f"http://127.0.0.1:{port}/_sim/stats", trust_env=False, timeout=1).json()
+        except httpx.HTTPError:
+            return None
+
+    try:
+        assert wait_until(lambda: all(stats(port) for port in ports), timeout=20, interval=0.1)
+        assert [stats(port)["submits"] for port in ports] == [0, 0]
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=10) == 0

@@ -41,24 +41,33 @@ class Command(BaseCommand):
         parser.add_argument("--queue-polls", type=int, default=2, help="Polls a RunComfy request stays queued.")
         parser.add_argument("--running-polls", type=int, default=3, help="Polls a RunComfy request stays running.")
         parser.add_argument("--max-output-seconds", type=float, default=10.0, help="Cap on generated clip length.")
+        parser.add_argument(
+            "--only-needed",
+            action="store_true",
+            help="Start only the simulators of providers without a key; with every key set, idle "
+            "(so a Procfile runner such as honcho keeps the other processes up).",
+        )
 
     def handle(self, *args, **options):
         host = options["host"]
         if host not in LOOPBACK:
             raise CommandError("The simulators bind to loopback only.")
         workdir = Path(settings.VAR_DIR) / "simulators"
-        servers = [
-            RunComfySimulator(
-                host=host,
-                port=options["runcomfy_port"],
-                step_delay=options["step_delay"],
-                queue_polls=options["queue_polls"],
-                running_polls=options["running_polls"],
-                max_output_seconds=options["max_output_seconds"],
-                workdir=workdir / "runcomfy",
+        only_needed = options["only_needed"]
+        servers = []
+        if not (only_needed and settings.RUNCOMFY_API_KEY):
+            servers.append(
+                RunComfySimulator(
+                    host=host,
+                    port=options["runcomfy_port"],
+                    step_delay=options["step_delay"],
+                    queue_polls=options["queue_polls"],
+                    running_polls=options["running_polls"],
+                    max_output_seconds=options["max_output_seconds"],
+                    workdir=workdir / "runcomfy",
+                )
             )
-        ]
-        if options["nemo_port"]:
+        if options["nemo_port"] and not (only_needed and (settings.NEMO_TOKEN or settings.NEMO_ANONYMOUS)):
             servers.append(
                 NemoVideoSimulator(
                     host=host,
@@ -75,6 +84,8 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"{server.name} simulator on {server.base_url} (faults: POST {server.base_url}/_sim/faults)"
             )
+        if not servers:
+            self.stdout.write("every provider has a key: no simulator needed")
         stop = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
         try:
