@@ -369,8 +369,15 @@ def all_routes() -> list[Route]:
 
 
 def available_routes(shape: str | None = None) -> list[Route]:
-    """Enabled routes (overrides applied), those taking ``shape`` when given."""
-    return [route for route in all_routes() if route.enabled and (shape is None or shape in route.shapes)]
+    """Routes to offer (overrides applied), those taking ``shape`` when given: enabled, and
+    runnable (a simulated route only where simulators are allowed, ``PROVIDER_SIMULATORS``)."""
+    return [
+        route
+        for route in all_routes()
+        if route.enabled
+        and (shape is None or shape in route.shapes)
+        and (settings.PROVIDER_SIMULATORS or not is_simulated(route))
+    ]
 
 
 def routes_for_shape(shape: str) -> list[Route]:

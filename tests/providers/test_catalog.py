@@ -110,3 +110,13 @@ def test_routes_are_simulated_without_keys(settings):
     settings.NEMO_ANONYMOUS = True
     assert not catalog.is_simulated(catalog.catalog_route("sync-v2"))
     assert not catalog.is_simulated(catalog.catalog_route("nemovideo-lipsync"))
+
+
+def test_without_simulators_a_keyless_provider_is_not_offered(settings):
+    settings.PROVIDER_SIMULATORS = False
+    settings.RUNCOMFY_API_KEY = ""
+    settings.NEMO_TOKEN = ""
+    settings.NEMO_ANONYMOUS = False
+    assert [route.id for route in catalog.available_routes()] == ["local-draft"]
+    settings.RUNCOMFY_API_KEY = "rc-key-000000000"
+    assert "sync-v2" in [route.id for route in catalog.available_routes(InputShape.VIDEO_AUDIO)]

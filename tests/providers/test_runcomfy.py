@@ -482,3 +482,12 @@ def test_payload_excerpts_drop_signed_url_queries():
         "output": {"videos": ["https://a.runcomfy.net/v.mp4?…"]},
         "status": "succeeded",
     }
+
+
+def test_proxy_variables_from_the_environment_are_ignored(runcomfy_sim, provider_media, monkeypatch, tmp_path):
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "all_proxy"):
+        monkeypatch.setenv(name, "http://127.0.0.1:9")  # nothing listens: a proxied call would fail
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    (output,) = finished_outputs(runcomfy_sim, provider_media)
+    assert get_provider("runcomfy").download(output, tmp_path / "out.mp4", max_bytes=10_000_000) > 0
