@@ -211,7 +211,7 @@ def choose_route(
         if pick is None and not problems:
             pick = route
         elif pick is None:
-            skipped.append(f"{route.label}: {problems[0]}")
+            skipped.append(problems[0])  # each problem names its route
 
     if pick is None:
         if not ranked:
@@ -223,5 +223,5 @@ def choose_route(
         )
     reason = _WHY.get(pick.id, f"{pick.label}: {pick.pick_for}")
     if skipped:
-        reason += " Skipped " + "; ".join(skipped)
+        reason += " Not picked: " + " ".join(skipped)
     return RouteChoice(pick, reason, alternatives)
