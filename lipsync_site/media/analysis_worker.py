@@ -154,6 +154,10 @@ def main(argv):
     path, kind = argv[0], argv[1]
     poster_path = argv[3] if len(argv) > 3 and argv[2] == "--poster" else None
     limit_resources()
+    return analyse_kind(path, kind, poster_path)
+
+
+def analyse_kind(path, kind, poster_path=None):
     if kind == "image":
         return analyse_image(path)
     if kind == "video":

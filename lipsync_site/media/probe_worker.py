@@ -214,5 +214,20 @@ def main(path):
     return {"error": "This file is not a video, audio file or image we can read (or it is damaged)."}
 
 
+def run(argv):
+    """``PATH [--analyse] [--poster OUT]``: one JSON line of facts; with ``--analyse``, a
+    second line with what analysis_worker finds. The facts are flushed first, so a crash
+    or a timeout during the analysis still leaves the file identified."""
+    path = argv[0]
+    facts = main(path)
+    sys.stdout.write(json.dumps(facts) + "\n")
+    sys.stdout.flush()
+    if "--analyse" in argv and "error" not in facts:
+        from lipsync_site.media import analysis_worker
+
+        poster = argv[argv.index("--poster") + 1] if "--poster" in argv and facts["kind"] == "video" else None
+        sys.stdout.write(json.dumps(analysis_worker.analyse_kind(path, facts["kind"], poster)) + "\n")
+
+
 if __name__ == "__main__":
-    sys.stdout.write(json.dumps(main(sys.argv[1])))
+    run(sys.argv[1:])

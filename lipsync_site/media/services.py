@@ -12,7 +12,6 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.db.models import F
 
-from lipsync_site.media.analysis import analyse
 from lipsync_site.media.models import Asset
 from lipsync_site.media.names import clean_original_name
 from lipsync_site.media.probe import MediaFacts, MediaRejected, probe_expecting
@@ -52,13 +51,13 @@ def store_upload(*, owner, upload: UploadedFile, kind: str) -> Asset:
     try:
         if path.stat().st_size == 0:
             raise MediaRejected("The file is empty.")
-        facts = probe_expecting(path, kind)
         digest = sha256_of(path)
         existing = Asset.objects.filter(owner=owner, sha256=digest, kind=kind, origin=Asset.Origin.UPLOAD).first()
         if existing is not None:
             return existing
         with tempfile.TemporaryDirectory() as workdir:
-            poster_path = Path(workdir) / "poster.jpg" if kind == Asset.Kind.VIDEO else None
+            poster_path = Path(workdir) / "poster.jpg"
+            facts = probe_expecting(path, kind, analyse=True, poster_path=poster_path)
             asset = _save_asset(
                 owner=owner,
                 source=path,
@@ -66,9 +65,9 @@ def store_upload(*, owner, upload: UploadedFile, kind: str) -> Asset:
                 sha256=digest,
                 origin=Asset.Origin.UPLOAD,
                 original_name=clean_original_name(upload.name or ""),
-                analysis=analyse(path, kind, poster_path=poster_path),
+                analysis=facts.analysis,
             )
-            if poster_path is not None and poster_path.exists() and getattr(asset, "newly_stored", False):
+            if poster_path.exists() and getattr(asset, "newly_stored", False):
                 _store_poster(asset, poster_path)
         return asset
     finally:
@@ -77,10 +76,17 @@ def store_upload(*, owner, upload: UploadedFile, kind: str) -> Asset:
 
 
 def _store_poster(video: Asset, poster_path: Path) -> Asset | None:
+    from PIL import Image
+
+    # Our own JPEG, written by the probe subprocess: read in-process, no second probe.
     try:
-        facts = probe_expecting(poster_path, Asset.Kind.IMAGE)
-    except MediaRejected:
+        with Image.open(poster_path) as image:
+            width, height = image.size
+    except OSError:
         return None  # a missing poster is cosmetic; the upload itself is fine
+    facts = MediaFacts(
+        kind=Asset.Kind.IMAGE, extension=".jpg", content_type="image/jpeg", container="jpeg", width=width, height=height
+    )
     return _save_asset(
         owner=video.owner,
         source=poster_path,
