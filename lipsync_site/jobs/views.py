@@ -242,18 +242,21 @@ def job_new(request):
     step = request.POST.get("step") or "start"
     shape = request.POST.get("shape") if request.POST.get("shape") in InputShape.values else InputShape.VIDEO_AUDIO
     too_large = getattr(request, "upload_too_large", False)
-    intake = _take_media(request, shape=shape, store=step != "shape" and not too_large)
+    interrupted = getattr(request, "upload_interrupted", False)
+    intake = _take_media(request, shape=shape, store=step != "shape" and not too_large and not interrupted)
     count = len(intake.voices) if shape in BATCH_SHAPES else 0
     form = NewJobForm(request.POST, request.FILES, voice_count=count if count > 1 else 0)
     form.is_valid()
     if too_large:
         cap = settings.MEDIA_UPLOAD_MAX_BYTES / 1024**2
         form.add_error(None, f"A file is larger than the upload limit of {cap:.0f} MB; nothing was stored.")
+    if interrupted and not too_large:
+        form.add_error(None, "The upload was interrupted before it finished; nothing was stored. Please try again.")
     for field_name, message in intake.errors:
         form.add_error(field_name, message)
 
     context = _new_job_context(request, form, intake)
-    if step == "start" and not too_large and not intake.refused:
+    if step == "start" and not too_large and not interrupted and not intake.refused:
         jobs = _start(request, form, context)
         if jobs:
             if len(jobs) == 1:
@@ -273,7 +276,7 @@ def job_new(request):
     if not request.htmx:  # htmx swaps only 2xx answers; the page itself says what went wrong
         if too_large:
             status = 413
-        elif form.errors and (step == "start" or intake.refused):
+        elif form.errors and (step == "start" or intake.refused or interrupted):
             status = 400
     response = render(request, template, context, status=status)
     response["Vary"] = "HX-Request"
