@@ -27,7 +27,7 @@ def reject_attestation(*, attestation: Attestation, moderator, reason: str) -> D
     """
     decision = decide(attestation=attestation, outcome=Decision.Outcome.REJECTED, moderator=moderator, reason=reason)
     jobs = list(
-        Job.objects.select_for_update()
+        Job.objects.select_for_update(of=("self",))
         .select_related("source_video", "portrait", "voice", "output", "poster")
         .filter(attestation=attestation)
     )
