@@ -9,6 +9,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HTMX_STOP_POLLING, HttpResponseClientRedirect
@@ -134,7 +135,10 @@ def _take_media(request, *, shape: str, store: bool) -> Intake:
         intake.portrait = keep(
             "portrait", files["portrait"], lambda upload: store_upload(owner=user, upload=upload, kind=Asset.Kind.IMAGE)
         )
-    voice_uploads = files.getlist("voice_audio")[:MAX_VOICES]
+    voice_uploads = files.getlist("voice_audio")
+    if len(voice_uploads) > MAX_VOICES:
+        intake.errors.append(("voice_audio", f"Up to {MAX_VOICES} voices per submission; split the rest into another."))
+        voice_uploads = []
     if (shape in BATCH_SHAPES or shape in OPTIONAL_AUDIO_SHAPES) and voice_uploads:
         stored = [
             keep("voice_audio", upload, lambda item: store_upload(owner=user, upload=item, kind=Asset.Kind.AUDIO))
@@ -279,7 +283,7 @@ def job_new(request):
         elif form.errors and (step == "start" or intake.refused or interrupted):
             status = 400
     response = render(request, template, context, status=status)
-    response["Vary"] = "HX-Request"
+    patch_vary_headers(response, ["HX-Request"])
     return response
 
 

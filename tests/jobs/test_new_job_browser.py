@@ -57,6 +57,8 @@ def test_portrait_and_three_voices_through_htmx(page, live_server, media_dir):
     page.wait_for_selector("text=18 credits")
     assert page.locator("#preflight [data-level=block]").count() == 0
     assert page.locator("input[name=voice_assets]").count() == 3
+    if os.environ.get("SCREENSHOT_DIR"):
+        page.screenshot(path=os.path.join(os.environ["SCREENSHOT_DIR"], "new-job.png"), full_page=True)
     page.fill("input[name=person_name]", "Ada Example")
     page.check("input[name=likeness_consent]")
     page.check("input[name=voice_provenance][value=own]")
