@@ -220,11 +220,6 @@ def _float(value) -> float | None:
         return None
 
 
-def _voice_count(request) -> int:
-    uploads = len(request.FILES.getlist("voice_audio"))
-    return min(MAX_VOICES, uploads or len(request.POST.getlist("voice_assets")))
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
 def job_new(request):
