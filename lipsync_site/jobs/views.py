@@ -25,8 +25,9 @@ from lipsync_site.jobs.services.creation import (
     BATCH_SHAPES,
     OPTIONAL_AUDIO_SHAPES,
     offer_routes,
+    probe_facts,
     shape_inputs,
-    suggested_route,
+    suggest_route,
 )
 from lipsync_site.media import links
 from lipsync_site.media.models import Asset
@@ -167,6 +168,7 @@ def _new_job_context(request, form, intake: Intake) -> dict:
     )
     ready = bool((video or not form.wants_video) and (portrait or not form.wants_portrait))
     ready = ready and bool(voices or not form.wants_voice or form.voice_optional)
+    ready = ready and bool((data.get("script") or "").strip() or not form.wants_script)
     offers = []
     if ready:
         offers = offer_routes(
@@ -178,7 +180,12 @@ def _new_job_context(request, form, intake: Intake) -> dict:
             mismatch_mode=mode,
             options={"duration": _float(data.get("duration"))},
         )
-    suggested = suggested_route(offers)
+    balance = balance_summary(request.user)
+    facts = probe_facts(
+        video=video, portrait=portrait, voice=voices[0] if voices else None, text=data.get("script", "")
+    )
+    suggestion = suggest_route(offers, shape=shape, facts=facts, budget=balance["available"])
+    suggested = suggestion.route if suggestion else None
     chosen_id = data.get("route") or (suggested.id if suggested else "")
     chosen = next((offer for offer in offers if offer.route.id == chosen_id), None)
     if chosen is not None and not chosen.fits and suggested is not None:
@@ -205,11 +212,12 @@ def _new_job_context(request, form, intake: Intake) -> dict:
         "mismatch": any(check.code == "mismatch" and check.level != "pass" for check in checks),
         "offers": offers,
         "suggested": suggested,
+        "suggestion": suggestion,
         "chosen": chosen,
         "no_route": no_route,
         "ready": ready,
         "can_start": ready and chosen is not None and not blocks,
-        "balance": balance_summary(request.user),
+        "balance": balance,
     }
 
 

@@ -231,9 +231,33 @@ def offer_routes(
     return offers
 
 
-def suggested_route(offers: list[RouteOffer]) -> Route | None:
-    """The first route that fits (the catalog lists the seed's defaults first)."""
-    return next((offer.route for offer in offers if offer.fits), None)
+@dataclass(frozen=True)
+class Suggestion:
+    route: Route
+    reason: str
+
+
+def suggest_route(offers: list[RouteOffer], *, shape: str, facts: dict, budget: int | None) -> Suggestion | None:
+    """The route the form preselects among those that fit.
+
+    The providers' router names the seed's default for the shape when it is there (and
+    it fits and is affordable); otherwise the first affordable route in catalog order,
+    otherwise the cheapest that fits, so the form can say what it would cost.
+    """
+    fitting = [offer for offer in offers if offer.fits]
+    if not fitting:
+        return None
+    affordable = [offer for offer in fitting if budget is None or offer.credits <= budget]
+    try:
+        from lipsync_site.providers.router import choose_route
+    except ImportError:
+        choose_route = None
+    if choose_route is not None and affordable:
+        choice = choose_route(shape, facts=facts)
+        if choice.route is not None and any(offer.route.id == choice.route.id for offer in affordable):
+            return Suggestion(choice.route, choice.reason.split(" Skipped ")[0])
+    offer = affordable[0] if affordable else min(fitting, key=lambda offer: offer.credits)
+    return Suggestion(offer.route, offer.route.pick_for)
 
 
 # --- Creation ---------------------------------------------------------------------------
