@@ -84,7 +84,8 @@ def test_check_stores_media_and_shows_preflight_routes_and_cost(owner_client, ow
     assert 'data-code="face" data-level="pass"' in html
     assert 'data-code="audio_level" data-level="pass"' in html
     assert 'data-route="local-draft" data-fits="yes"' in html
-    assert "5 credits" in html and "Start: hold 5 credits" in html
+    assert re.search(r'value="local-draft"[^>]*>\s*<span>Local draft.*?<strong>5 credits</strong>', html, re.S)
+    assert re.search(r"Start: hold \d+ credits", html)  # the suggested route's cost
     # The poster frame was made at intake, as a derived asset.
     assert video.poster is not None and video.poster.content_type == "image/jpeg"
     # Nothing is held before the user confirms.
