@@ -219,6 +219,21 @@ PROVIDER_DOWNLOAD_MAX_BYTES = env_int("PROVIDER_DOWNLOAD_MAX_BYTES", 2 * 1024**3
 PROVIDER_EXTRA_DOWNLOAD_HOSTS = env_list(
     "PROVIDER_EXTRA_DOWNLOAD_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost"]
 )
+# Every provider call has a per-operation timeout; downloads also a total deadline.
+PROVIDER_HTTP_TIMEOUT_SECONDS = env_float("PROVIDER_HTTP_TIMEOUT_SECONDS", 30.0)
+PROVIDER_DOWNLOAD_DEADLINE_SECONDS = env_float("PROVIDER_DOWNLOAD_DEADLINE_SECONDS", 1800.0)
+RUNCOMFY_DOWNLOAD_HOSTS = env_list("RUNCOMFY_DOWNLOAD_HOSTS", [".runcomfy.net", ".runcomfy.com"])
+NEMO_DOWNLOAD_HOSTS = env_list("NEMO_DOWNLOAD_HOSTS", [".nemovideo.ai", ".nemovideo.com"])
+# Without a key the adapters talk to the loopback simulators (`manage.py run_simulators`).
+RUNCOMFY_SIMULATOR_URL = env_str("RUNCOMFY_SIMULATOR_URL", "http://127.0.0.1:8765").rstrip("/")
+NEMO_SIMULATOR_URL = env_str("NEMO_SIMULATOR_URL", "http://127.0.0.1:8766").rstrip("/")
+# No NEMO_TOKEN but NEMO_ANONYMOUS on: the real service with a starter token (100 credits, 7 days).
+NEMO_ANONYMOUS = env_bool("NEMO_ANONYMOUS", False)
+NEMO_SSE_DEADLINE_SECONDS = env_float("NEMO_SSE_DEADLINE_SECONDS", 900.0)
+NEMO_SSE_IDLE_SECONDS = env_float("NEMO_SSE_IDLE_SECONDS", 180.0)
+NEMO_RATE_LIMIT_WAIT_SECONDS = env_float("NEMO_RATE_LIMIT_WAIT_SECONDS", 30.0)
+# An edit that has not shown up in the session state this long after it was sent failed.
+NEMO_EDIT_GRACE_SECONDS = env_float("NEMO_EDIT_GRACE_SECONDS", 1200.0)
 
 # --- Logging ----------------------------------------------------------------------------
 LOGGING = {

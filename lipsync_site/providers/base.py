@@ -103,6 +103,12 @@ class NotFound(ProviderError):
     """The provider does not know the request (unknown or expired)."""
 
 
+class OutputRejected(InputRejected):
+    """Permanent: the provider's output cannot be accepted (a host outside the allowlist,
+    past the size cap). A subclass of ``InputRejected`` so callers that know only the
+    original taxonomy still fail the job; ``message`` is safe for the user."""
+
+
 class SubmissionUncertain(ProviderError):
     """The submit request may have reached the provider, but we never saw the answer.
 

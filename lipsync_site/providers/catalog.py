@@ -1,15 +1,27 @@
 """The route catalog: data, not logic.
 
 Every model id, field and limit lives here so a correction is a one-line change. Prices
-are in credits (1 credit = $0.01) per second of output, with a minimum per job.
+are in credits (1 credit = $0.01) per second of output, with a minimum per job. An admin
+can change a route's price or switch it off without a deploy (``RouteOverride``):
+``get_route`` / ``effective_route`` and ``routes_for_shape`` / ``available_routes`` apply
+those overrides; ``catalog_route`` gives the shipped values.
+
+Facts marked "unconfirmed" come from PROVIDERS.md where the public sources disagree.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import logging
 import math
 from dataclasses import dataclass, field
 
-from django.db import models
+from django.conf import settings
+from django.db import DatabaseError, models
+
+logger = logging.getLogger(__name__)
+
+MB = 1024 * 1024
 
 
 class InputShape(models.TextChoices):
@@ -17,12 +29,27 @@ class InputShape(models.TextChoices):
     PORTRAIT_AUDIO = "portrait_audio", "Portrait + voice audio (talking head)"
     VIDEO_SCRIPT = "video_script", "Source video + script"
     SCRIPT = "script", "Script or prompt only"
+    # HappyHorse image-to-video: a portrait that speaks a script (no audio file).
+    PORTRAIT_SCRIPT = "portrait_script", "Portrait + script"
+
+
+# The inputs each shape needs, for forms: "video", "image", "audio", "text".
+SHAPE_INPUTS: dict[str, tuple[str, ...]] = {
+    InputShape.VIDEO_AUDIO: ("video", "audio"),
+    InputShape.PORTRAIT_AUDIO: ("image", "audio"),
+    InputShape.VIDEO_SCRIPT: ("video", "text"),
+    InputShape.SCRIPT: ("text",),
+    InputShape.PORTRAIT_SCRIPT: ("image", "text"),
+}
 
 
 class Tier(models.TextChoices):
     PREMIUM = "premium", "Premium"
     STANDARD = "standard", "Standard"
     DRAFT = "draft", "Draft"
+
+
+ALL_MISMATCH_MODES = ("cut_off", "loop", "bounce", "silence", "remap")
 
 
 @dataclass(frozen=True)
@@ -42,10 +69,37 @@ class Route:
     pick_for: str = ""
     avoid_for: str = ""
     limits: dict = field(default_factory=dict)
+    # --- added for the remote adapters and the router ---
+    body: str = ""  # the adapter's body builder for this route
+    optional_inputs: tuple[str, ...] = ()  # e.g. Wan takes a voice track when there is one
+    max_audio_bytes: int | None = None
+    min_audio_seconds: float | None = None
+    max_audio_seconds: float | None = None
+    max_text_chars: int | None = None
+    min_side_px: int | None = None  # shortest side of the picture
+    max_side_px: int | None = None  # longest side of the picture
+    # For generated clips (no source video): the output length the user may ask for.
+    output_seconds_range: tuple[float, float] | None = None
+    defaults: dict = field(default_factory=dict)  # body values used when options.extra lacks them
+    enabled: bool = True  # admin switch (RouteOverride)
+    unconfirmed: str = ""  # what PROVIDERS.md could not confirm, for the admin
 
     def estimate_credits(self, output_seconds: float) -> int:
         return max(self.minimum_credits, math.ceil(output_seconds) * self.credits_per_second)
 
+    @property
+    def needs(self) -> tuple[str, ...]:
+        """Inputs the route cannot run without (from its first shape)."""
+        return SHAPE_INPUTS.get(self.shapes[0], ()) if self.shapes else ()
+
+    @property
+    def is_generated(self) -> bool:
+        """The output's length is asked for, not taken from a source video or voice."""
+        return self.output_seconds_range is not None
+
+
+_RUNCOMFY_VIDEO = {"max_video_bytes": 100 * MB, "max_image_bytes": 50 * MB}
+_ASPECT_RATIOS = ("16:9", "9:16", "1:1", "4:3", "3:4")
 
 ROUTES: tuple[Route, ...] = (
     Route(
@@ -62,17 +116,271 @@ ROUTES: tuple[Route, ...] = (
         pick_for="Checking timing and framing before paying for a premium route; free of network and keys.",
         avoid_for="Delivery: the mouth motion is a signal-processing draft, not a learned model.",
     ),
+    Route(
+        id="sync-v2-pro",
+        label="Sync Labs sync v2 Pro",
+        provider="runcomfy",
+        model_id="sync/sync/lipsync/v2/pro",
+        shapes=(InputShape.VIDEO_AUDIO,),
+        tier=Tier.PREMIUM,
+        credits_per_second=8,
+        minimum_credits=40,
+        max_duration_seconds=300.0,
+        max_input_bytes=100 * MB,
+        mismatch_modes=ALL_MISMATCH_MODES,
+        body="sync",
+        pick_for="Hero-quality dubs, lip-sync on professionally shot video, foreign-language dubbing "
+        "where mouth fidelity matters most.",
+        avoid_for="Cost-sensitive batch jobs: drop to sync v2.",
+        limits=_RUNCOMFY_VIDEO,
+        unconfirmed="Full schema not published; sync_mode seen in public code; maximum length assumed 5 min.",
+    ),
+    Route(
+        id="sync-v2",
+        label="Sync Labs sync v2",
+        provider="runcomfy",
+        model_id="sync/sync/lipsync/v2",
+        shapes=(InputShape.VIDEO_AUDIO,),
+        tier=Tier.STANDARD,
+        credits_per_second=5,
+        minimum_credits=25,
+        max_duration_seconds=300.0,
+        max_input_bytes=100 * MB,
+        mismatch_modes=ALL_MISMATCH_MODES,
+        body="sync",
+        pick_for="Scaled or batch lip-sync jobs, drafts.",
+        avoid_for="Hero delivery: use sync v2 Pro.",
+        limits=_RUNCOMFY_VIDEO,
+        unconfirmed="Full schema not published; sync_mode seen in public code; maximum length assumed 5 min.",
+    ),
+    Route(
+        id="kling-lipsync-audio",
+        label="Kling lip-sync (audio)",
+        provider="runcomfy",
+        model_id="kling/kling/lipsync/audio-to-video",
+        shapes=(InputShape.VIDEO_AUDIO,),
+        tier=Tier.STANDARD,
+        credits_per_second=1,
+        minimum_credits=5,
+        max_duration_seconds=10.0,
+        min_duration_seconds=2.0,
+        max_input_bytes=100 * MB,
+        max_audio_bytes=5 * MB,
+        min_side_px=720,
+        max_side_px=1920,
+        body="video_audio",
+        pick_for="Kling-pipeline integration; an alternative to Sync Labs for short clips.",
+        avoid_for="Top-tier mouth fidelity: Sync Labs Pro is the benchmark.",
+        limits=_RUNCOMFY_VIDEO,
+        unconfirmed="RunComfy's page writes kling/kling/lipsync/..., the seed kling/lipsync/...",
+    ),
+    Route(
+        id="kling-lipsync-text",
+        label="Kling lip-sync (script)",
+        provider="runcomfy",
+        model_id="kling/kling/lipsync/text-to-video",
+        shapes=(InputShape.VIDEO_SCRIPT,),
+        tier=Tier.STANDARD,
+        credits_per_second=1,
+        minimum_credits=5,
+        max_duration_seconds=10.0,
+        min_duration_seconds=2.0,
+        max_input_bytes=100 * MB,
+        max_text_chars=120,
+        min_side_px=720,
+        max_side_px=1920,
+        body="kling_text",
+        defaults={"voice_id": "oversea_male1", "voice_language": "en"},
+        pick_for="A written script and a source video: speech is generated in the same pass, no audio file needed.",
+        avoid_for="Precise lip-sync to a specific recording: the voice is regenerated on every call.",
+        limits={**_RUNCOMFY_VIDEO, "voice_languages": ("en", "zh")},
+        unconfirmed="Voice ids are Kling's; the default voice is an assumption.",
+    ),
+    Route(
+        id="creatify-lipsync",
+        label="Creatify lip-sync",
+        provider="runcomfy",
+        model_id="creatify/lipsync",
+        shapes=(InputShape.VIDEO_AUDIO,),
+        tier=Tier.STANDARD,
+        credits_per_second=5,
+        minimum_credits=25,
+        max_duration_seconds=300.0,
+        max_input_bytes=100 * MB,
+        mismatch_modes=("loop",),
+        body="creatify",
+        pick_for="Creatify-ecosystem workflows.",
+        avoid_for="Comparison shopping, unless cost or latency favours it.",
+        limits=_RUNCOMFY_VIDEO,
+        unconfirmed="Model id from the seed, not confirmed on RunComfy; `loop` seen on another host.",
+    ),
+    Route(
+        id="omnihuman",
+        label="OmniHuman (portrait)",
+        provider="runcomfy",
+        model_id="bytedance/omnihuman/api",
+        shapes=(InputShape.PORTRAIT_AUDIO,),
+        tier=Tier.PREMIUM,
+        credits_per_second=16,
+        minimum_credits=50,
+        max_duration_seconds=60.0,
+        max_input_bytes=50 * MB,
+        body="omnihuman",
+        pick_for="UGC voiceover, a virtual presenter, a dubbed product demo from a single portrait.",
+        avoid_for="Lip-sync onto an existing video (keep the original motion): use Sync Labs v2.",
+        limits={"max_image_bytes": 50 * MB},
+        unconfirmed="Maximum voice length assumed 60 s.",
+    ),
+    Route(
+        id="wan-2-7-audio",
+        label="Wan 2.7 text-to-video with voice",
+        provider="runcomfy",
+        model_id="wan-ai/wan-2-7/text-to-video",
+        shapes=(InputShape.SCRIPT,),
+        tier=Tier.STANDARD,
+        credits_per_second=10,
+        minimum_credits=30,
+        max_duration_seconds=15.0,
+        min_duration_seconds=2.0,
+        optional_inputs=("audio",),
+        max_audio_bytes=15 * MB,
+        min_audio_seconds=3.0,
+        max_audio_seconds=30.0,
+        max_text_chars=5000,
+        output_seconds_range=(2.0, 15.0),
+        body="wan_t2v",
+        defaults={"aspect_ratio": "16:9", "resolution": "720p"},
+        pick_for="Full scene control (not just a portrait) with a specific voiceover; open-weights pipeline.",
+        avoid_for='The simplest "portrait talks": use OmniHuman.',
+        limits={"aspect_ratios": _ASPECT_RATIOS, "resolutions": ("720p", "1080p")},
+        unconfirmed="Audio longer than the video is cut.",
+    ),
+    Route(
+        id="happyhorse-t2v",
+        label="HappyHorse 1.0 text-to-video",
+        provider="runcomfy",
+        model_id="happyhorse/happyhorse-1-0/text-to-video",
+        shapes=(InputShape.SCRIPT,),
+        tier=Tier.PREMIUM,
+        credits_per_second=10,
+        minimum_credits=30,
+        max_duration_seconds=15.0,
+        min_duration_seconds=3.0,
+        max_text_chars=2000,
+        output_seconds_range=(3.0, 15.0),
+        body="happyhorse",
+        defaults={"aspect_ratio": "16:9", "resolution": "720p"},
+        pick_for="A written script with speech generated in the same pass; social and UGC clips.",
+        avoid_for="Locking the mouth to a pre-recorded voiceover.",
+        limits={"aspect_ratios": _ASPECT_RATIOS, "resolutions": ("720p", "1080p")},
+        unconfirmed="Availability and id spelling vary between snapshots (1-0 vs 1.0); price assumed.",
+    ),
+    Route(
+        id="happyhorse-i2v",
+        label="HappyHorse 1.0 image-to-video",
+        provider="runcomfy",
+        model_id="happyhorse/happyhorse-1-0/image-to-video",
+        shapes=(InputShape.PORTRAIT_SCRIPT,),
+        tier=Tier.PREMIUM,
+        credits_per_second=10,
+        minimum_credits=30,
+        max_duration_seconds=15.0,
+        min_duration_seconds=3.0,
+        max_input_bytes=50 * MB,
+        max_text_chars=2000,
+        output_seconds_range=(3.0, 15.0),
+        body="happyhorse",
+        defaults={"aspect_ratio": "16:9", "resolution": "720p"},
+        pick_for="A portrait that speaks a written script, speech generated in the same pass.",
+        avoid_for="Locking the mouth to a pre-recorded voiceover.",
+        limits={"aspect_ratios": _ASPECT_RATIOS, "resolutions": ("720p", "1080p"), "max_image_bytes": 50 * MB},
+        unconfirmed="Availability and id spelling vary between snapshots (1-0 vs 1.0); price assumed.",
+    ),
+    Route(
+        id="nemovideo-lipsync",
+        label="NemoVideo lip-sync agent",
+        provider="nemovideo",
+        model_id="nemo_agent",
+        shapes=(InputShape.VIDEO_AUDIO,),
+        tier=Tier.STANDARD,
+        credits_per_second=3,
+        minimum_credits=15,
+        max_duration_seconds=300.0,
+        max_input_bytes=500 * MB,
+        mismatch_modes=("cut_off", "silence", "remap"),
+        body="nemo_edit",
+        defaults={"language": "en"},
+        pick_for="A second opinion on mouth swap through an editing agent; starter credits for trials.",
+        avoid_for="Hero delivery or strict turnaround: the agent's edits are slower and less predictable.",
+        limits={
+            "formats": ("mp4", "mov", "avi", "webm", "mkv", "jpg", "png", "gif", "webp", "mp3", "wav", "m4a", "aac")
+        },
+        unconfirmed="The whole API is unverified (seed 002 only); price and limits assumed.",
+    ),
 )
 
 _BY_ID = {route.id: route for route in ROUTES}
 
 
-def get_route(route_id: str) -> Route:
+def catalog_route(route_id: str) -> Route:
+    """The route as shipped, without admin overrides."""
     try:
         return _BY_ID[route_id]
     except KeyError:
         raise LookupError(f"unknown route {route_id!r}") from None
 
 
+def _overrides() -> dict[str, object]:
+    from lipsync_site.providers.models import RouteOverride
+
+    try:
+        return {override.route_id: override for override in RouteOverride.objects.all()}
+    except (DatabaseError, RuntimeError) as exc:
+        # No table yet (before migrate) or no database in this context: shipped values.
+        logger.debug("route overrides unavailable: %s", type(exc).__name__)
+        return {}
+
+
+def _apply(route: Route, override) -> Route:
+    if override is None:
+        return route
+    changes: dict[str, object] = {"enabled": override.enabled}
+    if override.credits_per_second is not None:
+        changes["credits_per_second"] = override.credits_per_second
+    if override.minimum_credits is not None:
+        changes["minimum_credits"] = override.minimum_credits
+    return dataclasses.replace(route, **changes)
+
+
+def effective_route(route_id: str) -> Route:
+    """The route with the admin's price and on/off applied. Disabled routes are still
+    returned (``route.enabled`` is False) so existing jobs can be tracked and collected."""
+    route = catalog_route(route_id)
+    return _apply(route, _overrides().get(route_id))
+
+
+get_route = effective_route
+
+
+def all_routes() -> list[Route]:
+    """Every route with overrides applied, enabled or not (for the admin)."""
+    overrides = _overrides()
+    return [_apply(route, overrides.get(route.id)) for route in ROUTES]
+
+
+def available_routes(shape: str | None = None) -> list[Route]:
+    """Enabled routes (overrides applied), those taking ``shape`` when given."""
+    return [route for route in all_routes() if route.enabled and (shape is None or shape in route.shapes)]
+
+
 def routes_for_shape(shape: str) -> list[Route]:
-    return [route for route in ROUTES if shape in route.shapes]
+    return available_routes(shape)
+
+
+def is_simulated(route: Route) -> bool:
+    """True when the route runs against a loopback simulator (no key configured)."""
+    if route.provider == "runcomfy":
+        return not settings.RUNCOMFY_API_KEY
+    if route.provider == "nemovideo":
+        return not (settings.NEMO_TOKEN or settings.NEMO_ANONYMOUS)
+    return False

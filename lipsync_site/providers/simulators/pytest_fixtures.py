@@ -1,0 +1,59 @@
+"""pytest fixtures for any app that needs the simulators.
+
+In a conftest: ``from lipsync_site.providers.simulators.pytest_fixtures import *  # noqa: F403``.
+
+- ``provider_media``: small generated inputs (video, voice, portrait) served from a loopback
+  static server standing in for our signed links; ``.url("video.mp4")``, ``.fetches``.
+- ``runcomfy_sim``: a running RunComfy simulator, settings pointed at it (no key).
+- ``nemo_sim``: a running NemoVideo simulator, settings pointed at it (needs the database:
+  the starter token is stored there).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from lipsync_site.providers.simulators.common import StaticFileServer, write_pattern, write_tone
+from lipsync_site.providers.simulators.nemovideo import NemoVideoSimulator
+from lipsync_site.providers.simulators.runcomfy import RunComfySimulator
+
+__all__ = ["nemo_sim", "provider_media", "runcomfy_sim"]
+
+
+@pytest.fixture(scope="session")
+def provider_media(tmp_path_factory):
+    from lipsync_site.media import render
+
+    root = tmp_path_factory.mktemp("provider-media")
+    write_tone(root / "voice.wav", 1.0)
+    write_pattern(root / "portrait.png", width=160, height=160)
+    render.still_with_audio(
+        write_pattern(root / "scene.png", width=160, height=120), root / "voice.wav", root / "video.mp4", fps=10
+    )
+    server = StaticFileServer(root).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def runcomfy_sim(settings):
+    sim = RunComfySimulator(queue_polls=1, running_polls=1, max_output_seconds=1.0).start()
+    settings.RUNCOMFY_API_KEY = ""
+    settings.RUNCOMFY_SIMULATOR_URL = sim.base_url
+    settings.PROVIDER_HTTP_TIMEOUT_SECONDS = 2.0
+    settings.PROVIDER_EXTRA_DOWNLOAD_HOSTS = ["127.0.0.1", "localhost"]
+    yield sim
+    sim.stop()
+
+
+@pytest.fixture
+def nemo_sim(settings, db):
+    sim = NemoVideoSimulator(render_polls=1, max_output_seconds=1.0).start()
+    settings.NEMO_TOKEN = ""
+    settings.NEMO_ANONYMOUS = False
+    settings.NEMO_SIMULATOR_URL = sim.base_url
+    settings.NEMO_RATE_LIMIT_WAIT_SECONDS = 0.05
+    settings.PROVIDER_HTTP_TIMEOUT_SECONDS = 2.0
+    settings.PROVIDER_EXTRA_DOWNLOAD_HOSTS = ["127.0.0.1", "localhost"]
+    yield sim
+    sim.stop()
