@@ -40,6 +40,12 @@ from lipsync_site.providers.registry import get_provider
 logger = logging.getLogger(__name__)
 
 
+def _tidy_connections() -> None:
+    """Drop broken or expired connections between polls (never inside a transaction)."""
+    if not connection.in_atomic_block:
+        close_old_connections()
+
+
 # --- the shared call budget -----------------------------------------------------------------
 def budget_key(provider_name: str) -> str:
     """One budget per provider account (adapters may name their account)."""
@@ -137,7 +143,10 @@ class Tracker:
         self.sweep_every = sweep_every
         self.name = name or lifecycle.new_lease_token()
         self._last_sweep = 0.0
-        self._pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="tracker-poll")
+        # One poll at a time runs inline (tests, small sites); more run on a thread pool.
+        self._pool = (
+            ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="tracker-poll") if concurrency > 1 else None
+        )
         self._stopping = threading.Event()
 
     def stop(self) -> None:
@@ -146,6 +155,8 @@ class Tracker:
     def close(self) -> None:
         # Each pool thread holds its own database connections: close them in every thread
         # (the barrier makes each thread take exactly one of these tasks).
+        if self._pool is None:
+            return
         barrier = threading.Barrier(self.concurrency)
 
         def close_here():
@@ -166,7 +177,7 @@ class Tracker:
             # Leave the lease to expire: the job is polled again after JOBS_LEASE_SECONDS.
             outcome = "error"
         finally:
-            close_old_connections()
+            _tidy_connections()
         return str(outcome), lag
 
     def _fair_share(self, provider_name: str, per_minute: int) -> float:
@@ -197,9 +208,11 @@ class Tracker:
             give_back_calls(key, granted - len(claimed), per_minute=per_minute)
             fair_share = self._fair_share(provider_name, per_minute)
             work += [(job_id, due_at, lease, fair_share) for job_id, due_at in claimed]
-        futures = [self._pool.submit(self._poll_one, *item) for item in work]
-        for future in futures:
-            outcome, lag = future.result()
+        if self._pool is None:
+            results = [self._poll_one(*item) for item in work]
+        else:
+            results = [future.result() for future in [self._pool.submit(self._poll_one, *item) for item in work]]
+        for outcome, lag in results:
             report.polled += 1
             report.lags.append(lag)
             report.outcomes[outcome] = report.outcomes.get(outcome, 0) + 1
@@ -228,14 +241,14 @@ class Tracker:
                     report = self.tick()
                 except Exception:
                     logger.exception("Tracker tick failed")
-                    close_old_connections()
+                    _tidy_connections()
                     self._stopping.wait(1.0)
                     continue
                 if on_tick is not None:
                     on_tick(report)
                 if report.polled == 0 or report.throttled:
                     self._stopping.wait(self.seconds_until_due() if not report.throttled else 0.2)
-                close_old_connections()
+                _tidy_connections()
         finally:
             self.close()
             connections.close_all()
