@@ -15,6 +15,7 @@ from lipsync_site.jobs import services
 from lipsync_site.jobs.forms import NewJobForm
 from lipsync_site.jobs.models import Job
 from lipsync_site.jobs.selectors import job_page_context
+from lipsync_site.jobs.services.lifecycle import CancelOutcome, request_cancel
 from lipsync_site.media import links
 from lipsync_site.media.probe import MediaRejected
 from lipsync_site.media.serving import serve_asset
@@ -109,10 +110,9 @@ def job_status(request, job_id):
 @require_POST
 def job_cancel(request, job_id):
     job = _owned_job(request, job_id)
-    if services.cancel_job(job, actor=f"user:{request.user.pk}"):
-        messages.info(request, "Job cancelled; its credits were returned.")
-    else:
-        messages.warning(request, "This job can no longer be cancelled: the provider is already working on it.")
+    outcome = request_cancel(job, actor=f"user:{request.user.pk}")
+    level = messages.INFO if outcome == CancelOutcome.CANCELLED else messages.WARNING
+    messages.add_message(request, level, outcome.message)
     return redirect("jobs:detail", job_id=job.id)
 
 
