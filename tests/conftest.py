@@ -67,6 +67,20 @@ def portrait(media_dir):
     return mediafactory.make_image(media_dir / "portrait.png")
 
 
+# --- A test database other processes and threads can share -----------------------------
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, tmp_path_factory):
+    """On SQLite, the test database is a file rather than shared memory: the live server,
+    tracker threads and real worker subprocesses then each use their own connection (WAL
+    and the busy timeout make them wait their turn), instead of sharing one in-memory
+    connection across threads, which fails with "database table is locked"."""
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    if database["ENGINE"] == "django.db.backends.sqlite3":
+        database.setdefault("TEST", {})["NAME"] = str(tmp_path_factory.mktemp("sqlite") / "test.sqlite3")
+
+
 # --- PostgreSQL-only tests, and the ledger tripwire after every database test -----------
 DB_FIXTURES = {"db", "transactional_db", "django_db_reset_sequences", "django_db_serialized_rollback", "live_server"}
 
@@ -78,7 +92,7 @@ def pytest_collection_modifyitems(config, items):
         return
     skip = pytest.mark.skip(
         reason="needs PostgreSQL (DATABASE_URL=postgres://...): SQLite ignores select_for_update, "
-        "and worker subprocesses cannot share its in-memory test database"
+        "so row-lock races cannot be shown on it"
     )
     for item in items:
         if item.get_closest_marker("postgres"):

@@ -22,6 +22,7 @@ import logging
 import os
 import socket
 import tempfile
+import threading
 import time
 import uuid
 from datetime import timedelta
@@ -29,7 +30,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import DatabaseError, connections, transaction
 from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -85,9 +86,30 @@ def _lease_until(now, seconds: float | None = None):
     return now + timedelta(seconds=seconds if seconds is not None else settings.JOBS_LEASE_SECONDS)
 
 
-def _collect_lease_seconds() -> float:
-    # A collect task cannot outlive the cluster's timeout; past that its lease is stale.
-    return float(settings.Q_CLUSTER.get("timeout", 1800)) + 30.0
+@contextlib.contextmanager
+def _lease_heartbeat(job_id, lease: str):
+    """Renew ``lease`` every third of its length while the block runs (a long download),
+    so a live worker keeps its job and a dead one loses it within one lease."""
+    stop = threading.Event()
+    every = max(0.2, settings.JOBS_LEASE_SECONDS / 3.0)
+
+    def beat():
+        try:
+            while not stop.wait(every):
+                with contextlib.suppress(DatabaseError):
+                    Job.objects.filter(pk=job_id, lease_owner=lease).update(
+                        lease_expires_at=_lease_until(timezone.now())
+                    )
+        finally:
+            connections.close_all()  # this thread's own connections
+
+    thread = threading.Thread(target=beat, name=f"lease-{lease[-12:]}", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=5)
 
 
 def time_limit_seconds(route: Route) -> float:
@@ -572,7 +594,7 @@ def _claim_for_collection(job: Job, lease: str) -> bool:
         .filter(lease_free(now))
         .update(
             lease_owner=lease,
-            lease_expires_at=now + timedelta(seconds=_collect_lease_seconds()),
+            lease_expires_at=_lease_until(now),
             collect_attempts=F("collect_attempts") + 1,
             enqueued_at=None,
         )
@@ -600,7 +622,7 @@ def collect_job(job_id) -> None:
             raise InputRejected("The provider finished but returned no video.")
         scratch = Path(settings.VAR_DIR) / "scratch"
         scratch.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryDirectory(dir=scratch) as workdir:
+        with _lease_heartbeat(job.pk, lease), tempfile.TemporaryDirectory(dir=scratch) as workdir:
             target = Path(workdir) / "output.bin"
             provider.download(outputs[0], target, max_bytes=settings.PROVIDER_DOWNLOAD_MAX_BYTES)
             asset = store_file(owner=job.owner, path=target, kind="video", origin=Asset.Origin.OUTPUT, original_name="")
