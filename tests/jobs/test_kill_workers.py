@@ -14,6 +14,7 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from datetime import timedelta
 from pathlib import Path
 
@@ -80,15 +81,37 @@ class Workers:
         return "\n".join(f"--- {path.name}\n{path.read_text(errors='replace')[-3000:]}" for path in files)
 
 
+REDIS_FOR_TESTS = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/5")
+
+
+def redis_reachable() -> bool:
+    import redis
+
+    try:
+        return bool(redis.Redis.from_url(REDIS_FOR_TESTS, socket_connect_timeout=0.5).ping())
+    except redis.RedisError:
+        return False
+
+
+@pytest.fixture(params=["orm", "redis"])
+def broker(request):
+    """The ORM broker redelivers a killed worker's task after Q_RETRY; the Redis broker
+    loses it. Either way the sweep must finish the job."""
+    if request.param == "redis" and not redis_reachable():
+        pytest.skip(f"no Redis at {REDIS_FOR_TESTS} (set TEST_REDIS_URL)")
+    return "" if request.param == "orm" else REDIS_FOR_TESTS
+
+
 @pytest.fixture
-def workers(site, runcomfy_sim, settings, tmp_path):
+def workers(site, runcomfy_sim, settings, tmp_path, broker):
     logdir = tmp_path / "logs"
     logdir.mkdir()
     env = {
         **os.environ,
         **database_env(),
         "DJANGO_SETTINGS_MODULE": "lipsync_site.settings",
-        "REDIS_URL": "",  # the ORM broker: redelivers a killed worker's task after Q_RETRY
+        "REDIS_URL": broker,
+        "Q_CLUSTER_NAME": f"killtest-{uuid.uuid4().hex[:8]}",  # a queue of its own on a shared Redis
         "LIPSYNC_VAR_DIR": str(settings.VAR_DIR),
         "MEDIA_ROOT": str(settings.MEDIA_ROOT),
         "PUBLIC_BASE_URL": settings.PUBLIC_BASE_URL,
