@@ -104,7 +104,7 @@ def main() -> None:
         grant_credits(user=user, amount=100 * args.jobs, reason="benchmark")
         asset = Asset.objects.filter(owner=user).first()
         now = timezone.now()
-        fair_share = args.jobs / (args.rate / 60.0) * 1.05
+        fair_share = args.jobs / (args.rate / 60.0) * 1.2
         rng = random.Random(7)
         with transaction.atomic():
             attestation = record_attestation(

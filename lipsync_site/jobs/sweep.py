@@ -42,6 +42,7 @@ def requeue_forgotten_submissions(now) -> int:
         .filter(Q(next_poll_at__isnull=True) | Q(next_poll_at__lte=now))
         .annotate(last_enqueued=Coalesce("enqueued_at", "created_at"))
         .filter(last_enqueued__lt=stale_before)
+        .order_by()
         .values_list("owner_id", flat=True)
         .distinct()
     )

@@ -1,6 +1,7 @@
 """The tracker against the RunComfy simulator over HTTP: jobs go from queued to settled,
 faults of every kind end in a clean state, and the provider is never asked twice."""
 
+import time
 from datetime import timedelta
 
 import pytest
@@ -50,6 +51,7 @@ def test_a_second_delivery_of_submit_sends_nothing(site, runcomfy_sim, make_job,
         ("server_error", {}),
         ("drop", {}),
         ("malformed_json", {}),
+        ("error_200", {}),  # an error body with HTTP 200 (RunComfy does this)
         ("slow", {"seconds": 2.5}),  # past the 2 s client timeout
     ],
 )
@@ -189,3 +191,23 @@ def test_poll_interval_backs_off_with_age(settings):
     assert lifecycle.poll_interval(60) == 8.0
     assert lifecycle.poll_interval(3600) == 30.0
     assert lifecycle.poll_interval(0, fair_share=100.0) == 100.0  # many jobs on one account
+
+
+def test_trackers_share_one_call_budget_through_the_database(site, runcomfy_sim, make_job, sync_tasks, engine_settings):
+    engine_settings.PROVIDER_CALLS_PER_MINUTE = 60  # a burst of 1, then just under 1 a second
+    engine_settings.JOBS_MAX_RUNNING_PER_USER = 5
+    runcomfy_sim.inject("never_finishes", count=5)
+    jobs = [make_job() for _ in range(5)]
+    for job in jobs:
+        lifecycle.submit_job(job.pk)
+    before = len(runcomfy_sim.calls_to("status"))
+    first, second = Tracker(concurrency=1, sweep_every=1e9), Tracker(concurrency=1, sweep_every=1e9)
+    started = time.monotonic()
+    while time.monotonic() - started < 3.0:
+        first.tick()
+        second.tick()
+        time.sleep(0.05)
+    polls = len(runcomfy_sim.calls_to("status")) - before
+    assert 2 <= polls <= 4, polls  # 1 + 3 s x 59/60: the two trackers together, not each
+    for job in jobs:
+        lifecycle.fail_job(job, message="test over")

@@ -38,7 +38,6 @@ from django_q.tasks import async_task
 
 from lipsync_site.credits.services import capture_hold, release_hold
 from lipsync_site.jobs.models import ACTIVE, TERMINAL, Job, Status, TransitionRefused
-from lipsync_site.jobs.services.creation import GENERIC_FAILURE
 from lipsync_site.media import links
 from lipsync_site.media.models import Asset
 from lipsync_site.media.probe import MediaRejected
@@ -67,6 +66,7 @@ POLLED_STATES = (Status.PROVIDER_QUEUED, Status.RUNNING)
 # A submission that never reached the provider is tried again, up to this many times.
 MAX_SUBMIT_ATTEMPTS = 3
 MAX_COLLECT_ATTEMPTS = 5
+GENERIC_FAILURE = "Something went wrong on our side while processing this job. Your credits were returned."
 UNKNOWN_SUBMISSION = (
     "We could not confirm that the provider received this job, so we stopped rather than risk paying "
     "twice. Your credits were returned; our team will check with the provider."
