@@ -205,6 +205,18 @@ CONSENT_REVIEW_POLICY = env_str("CONSENT_REVIEW_POLICY", "before")
 if CONSENT_REVIEW_POLICY not in {"before", "after"}:
     raise ImproperlyConfigured("CONSENT_REVIEW_POLICY must be 'before' or 'after'")
 JOBS_MAX_RUNNING_PER_USER = env_int("JOBS_MAX_RUNNING_PER_USER", 3)
+# The job engine (jobs.tracker, jobs.sweep). Polls back off with a job's age from the
+# minimum to the maximum interval; every provider account shares one call budget a minute.
+JOBS_POLL_MIN_SECONDS = env_float("JOBS_POLL_MIN_SECONDS", 2.0)
+JOBS_POLL_MAX_SECONDS = env_float("JOBS_POLL_MAX_SECONDS", 30.0)
+PROVIDER_CALLS_PER_MINUTE = env_int("PROVIDER_CALLS_PER_MINUTE", 600)
+# A submit or poll lease not renewed this long is taken over (its holder is presumed dead).
+JOBS_LEASE_SECONDS = env_float("JOBS_LEASE_SECONDS", 120.0)
+# A queued or collecting job whose task has not run this long is enqueued again.
+JOBS_REQUEUE_AFTER_SECONDS = env_float("JOBS_REQUEUE_AFTER_SECONDS", 120.0)
+# Time limit from submission: max(minimum, factor x the route's longest output).
+JOBS_TIME_LIMIT_FACTOR = env_float("JOBS_TIME_LIMIT_FACTOR", 10.0)
+JOBS_TIME_LIMIT_MIN_SECONDS = env_float("JOBS_TIME_LIMIT_MIN_SECONDS", 1800.0)
 
 # Providers. With no key, RunComfy routes run against the loopback simulator.
 RUNCOMFY_API_KEY = env_str("RUNCOMFY_API_KEY")

@@ -65,3 +65,52 @@ def voice(media_dir):
 @pytest.fixture
 def portrait(media_dir):
     return mediafactory.make_image(media_dir / "portrait.png")
+
+
+# --- A test database other processes and threads can share -----------------------------
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, tmp_path_factory):
+    """On SQLite, the test database is a file rather than shared memory: the live server,
+    tracker threads and real worker subprocesses then each use their own connection (WAL
+    and the busy timeout make them wait their turn), instead of sharing one in-memory
+    connection across threads, which fails with "database table is locked"."""
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    if database["ENGINE"] == "django.db.backends.sqlite3":
+        database.setdefault("TEST", {})["NAME"] = str(tmp_path_factory.mktemp("sqlite") / "test.sqlite3")
+
+
+# --- PostgreSQL-only tests, and the ledger tripwire after every database test -----------
+DB_FIXTURES = {"db", "transactional_db", "django_db_reset_sequences", "django_db_serialized_rollback", "live_server"}
+
+
+def pytest_collection_modifyitems(config, items):
+    from django.conf import settings
+
+    if "postgresql" in settings.DATABASES["default"]["ENGINE"]:
+        return
+    skip = pytest.mark.skip(
+        reason="needs PostgreSQL (DATABASE_URL=postgres://...): SQLite ignores select_for_update, "
+        "so row-lock races cannot be shown on it"
+    )
+    for item in items:
+        if item.get_closest_marker("postgres"):
+            item.add_marker(skip)
+
+
+def _uses_db(item) -> bool:
+    return item.get_closest_marker("django_db") is not None or bool(DB_FIXTURES & set(item.fixturenames))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item):
+    """After a test that touched the database passes, the ledger must still be clean:
+    balances equal their entries, no hold settled twice, every finished job settled."""
+    result = yield
+    if _uses_db(item):
+        from lipsync_site.credits.invariants import ledger_problems
+
+        problems = ledger_problems()
+        assert not problems, "ledger invariants broken:\n" + "\n".join(problems)
+    return result

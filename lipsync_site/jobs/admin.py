@@ -15,8 +15,19 @@ class JobEventInline(admin.TabularInline):
 
 @admin.register(Job)
 class JobAdmin(admin.ModelAdmin):
-    list_display = ("id", "owner", "status", "route_id", "estimated_credits", "charged_credits", "created_at")
+    list_display = (
+        "id",
+        "owner",
+        "status",
+        "route_id",
+        "estimated_credits",
+        "charged_credits",
+        "submit_attempts",
+        "lease_owner",
+        "created_at",
+    )
     list_filter = ("status", "route_id", "provider")
+    date_hierarchy = "created_at"
     search_fields = ("id", "owner__username", "provider_request_id")
     inlines = [JobEventInline]
     readonly_fields = [field.name for field in Job._meta.fields]

@@ -35,7 +35,9 @@ IN_FLIGHT = frozenset({Status.SUBMITTING, Status.PROVIDER_QUEUED, Status.RUNNING
 
 # For each target state, the states it may be entered from.
 ALLOWED_FROM: dict[str, frozenset] = {
-    Status.QUEUED: frozenset({Status.AWAITING_REVIEW}),
+    # Back from submitting only when the request provably never reached the provider, or
+    # the provider dedupes by idempotency key: a paid request is never sent twice.
+    Status.QUEUED: frozenset({Status.AWAITING_REVIEW, Status.SUBMITTING}),
     Status.SUBMITTING: frozenset({Status.QUEUED}),
     Status.PROVIDER_QUEUED: frozenset({Status.SUBMITTING}),
     Status.RUNNING: frozenset({Status.SUBMITTING, Status.PROVIDER_QUEUED}),
@@ -86,6 +88,19 @@ class Job(models.Model):
     queue_position = models.PositiveIntegerField(null=True, blank=True)
     next_poll_at = models.DateTimeField(null=True, blank=True, db_index=True)
     poll_count = models.PositiveIntegerField(default=0)
+    last_polled_at = models.DateTimeField(null=True, blank=True)
+
+    # Work in progress is leased, never owned: a worker or tracker that dies leaves a lease
+    # that expires, and the sweep (jobs.sweep) hands the job on. ``lease_owner`` is a token
+    # unique to one claim, so a late writer whose lease was taken over changes nothing.
+    lease_owner = models.CharField(max_length=64, blank=True, default="")
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    # When a submit or collect task was last put on the queue (the queue may lose it).
+    enqueued_at = models.DateTimeField(null=True, blank=True)
+    submit_attempts = models.PositiveSmallIntegerField(default=0)
+    collect_attempts = models.PositiveSmallIntegerField(default=0)
+    # Past this the job fails and its hold is released (from the route's limits).
+    deadline_at = models.DateTimeField(null=True, blank=True)
 
     output = models.ForeignKey("media.Asset", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     poster = models.ForeignKey("media.Asset", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
@@ -102,7 +117,11 @@ class Job(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["owner", "-created_at"]), models.Index(fields=["status", "next_poll_at"])]
+        indexes = [
+            models.Index(fields=["owner", "-created_at"]),
+            models.Index(fields=["status", "next_poll_at"]),
+            models.Index(fields=["status", "lease_expires_at"]),
+        ]
 
     def __str__(self):
         return f"job {self.id} ({self.status})"
@@ -183,3 +202,18 @@ class JobEvent(models.Model):
 
     def __str__(self):
         return f"{self.at:%H:%M:%S} {self.from_status} -> {self.to_status}: {self.message}"
+
+
+class ProviderCallBudget(models.Model):
+    """A token bucket per provider account, shared by every tracker through the database.
+
+    Trackers take tokens in one short locked transaction per batch; process memory never
+    holds the budget, so any number of trackers together stay under the account's rate.
+    """
+
+    key = models.CharField(max_length=100, primary_key=True)
+    tokens = models.FloatField(default=0.0)
+    updated_at = models.DateTimeField()
+
+    def __str__(self):
+        return f"{self.key}: {self.tokens:.1f} tokens"

@@ -1,19 +1,26 @@
 """django-q2 tasks: take an id, call a service. Every task is safe to run twice."""
 
-from lipsync_site.jobs import services
+from lipsync_site.jobs.services import lifecycle
 
 
 def submit_job(job_id: str) -> None:
-    services.submit_job(job_id)
+    lifecycle.submit_job(job_id)
 
 
 def poll_job(job_id: str) -> None:
-    services.poll_job(job_id)
+    lifecycle.poll_job(job_id)
 
 
 def collect_job(job_id: str) -> None:
-    services.collect_job(job_id)
+    lifecycle.collect_job(job_id)
 
 
 def cancel_at_provider(job_id: str) -> None:
-    services.cancel_at_provider(job_id)
+    lifecycle.cancel_at_provider(job_id)
+
+
+def sweep() -> None:
+    """For deployments that schedule the sweep in django-q2 as well (once a minute)."""
+    from lipsync_site.jobs.sweep import sweep as run_sweep
+
+    run_sweep()

@@ -29,6 +29,7 @@ from lipsync_site.jobs.services.creation import (
     shape_inputs,
     suggest_route,
 )
+from lipsync_site.jobs.services.lifecycle import CancelOutcome, request_cancel
 from lipsync_site.media import links
 from lipsync_site.media.models import Asset
 from lipsync_site.media.names import clean_original_name
@@ -386,10 +387,9 @@ def job_status(request, job_id):
 @require_POST
 def job_cancel(request, job_id):
     job = _owned_job(request, job_id)
-    if services.cancel_job(job, actor=f"user:{request.user.pk}"):
-        messages.info(request, "Job cancelled; its credits were returned.")
-    else:
-        messages.warning(request, "This job can no longer be cancelled: the provider is already working on it.")
+    outcome = request_cancel(job, actor=f"user:{request.user.pk}")
+    level = messages.INFO if outcome == CancelOutcome.CANCELLED else messages.WARNING
+    messages.add_message(request, level, outcome.message)
     return redirect("jobs:detail", job_id=job.id)
 
 

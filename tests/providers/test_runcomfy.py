@@ -140,8 +140,9 @@ def test_the_simulator_fetches_inputs_without_credentials(runcomfy_sim, provider
     request_id = submit(runcomfy_sim, provider_media, "sync-v2")
     poll_until_terminal(get_provider("runcomfy"), request_id)
     fetches = provider_media.fetches[before:]
-    assert sorted(fetch["path"] for fetch in fetches) == ["/video.mp4", "/voice.wav"]
-    assert all("Authorization" not in fetch["headers"] for fetch in fetches)
+    # Other tests' simulated runs may still be fetching in the background: look for ours.
+    assert {"/video.mp4", "/voice.wav"} <= {fetch["path"] for fetch in fetches}
+    assert all("Authorization" not in fetch["headers"] for fetch in provider_media.fetches)
 
 
 def test_poll_paths_are_status_then_result(runcomfy_sim, provider_media):

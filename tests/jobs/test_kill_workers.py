@@ -1,0 +1,198 @@
+"""Real worker processes killed with SIGKILL at each step of a job.
+
+``manage.py qcluster`` and ``manage.py track_jobs`` run as subprocesses against the test
+database (a file on SQLite, the test database on PostgreSQL), the RunComfy simulator and
+our live site. At one step a process group is killed outright, then started again. Every
+job must end in a clean terminal state, the simulator must have seen exactly one submit
+per job, and the ledger must check clean.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.utils import timezone
+
+from lipsync_site.credits.models import Hold
+from lipsync_site.jobs.models import Job, Status
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def database_env() -> dict[str, str]:
+    db = connection.settings_dict
+    if db["ENGINE"] == "django.db.backends.sqlite3":
+        return {"DATABASE_URL": "", "SQLITE_PATH": str(db["NAME"])}
+    auth = db["USER"] + (f":{db['PASSWORD']}" if db.get("PASSWORD") else "")
+    return {"DATABASE_URL": f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"}
+
+
+class Workers:
+    """The subprocesses of one test, each in its own process group (qcluster forks)."""
+
+    def __init__(self, env: dict[str, str], logdir: Path):
+        self.env = env
+        self.logdir = logdir
+        self.procs: dict[str, subprocess.Popen] = {}
+        self.starts = 0
+
+    def start(self, name: str, *args: str) -> None:
+        self.starts += 1
+        log = open(self.logdir / f"{name}-{self.starts}.log", "wb")  # noqa: SIM115 (closed with the process)
+        self.procs[name] = subprocess.Popen(
+            [sys.executable, "manage.py", *args],
+            cwd=ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def start_cluster(self) -> None:
+        self.start("qcluster", "qcluster")
+
+    def start_tracker(self) -> None:
+        self.start("tracker", "track_jobs", "--concurrency", "2", "--sweep-every", "0.5")
+
+    def kill(self, name: str) -> None:
+        proc = self.procs.pop(name)
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+
+    def stop_all(self) -> None:
+        for name in list(self.procs):
+            self.kill(name)
+
+    def logs(self) -> str:
+        files = sorted(self.logdir.glob("*.log"))
+        return "\n".join(f"--- {path.name}\n{path.read_text(errors='replace')[-3000:]}" for path in files)
+
+
+REDIS_FOR_TESTS = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/5")
+
+
+def redis_reachable() -> bool:
+    import redis
+
+    try:
+        return bool(redis.Redis.from_url(REDIS_FOR_TESTS, socket_connect_timeout=0.5).ping())
+    except redis.RedisError:
+        return False
+
+
+@pytest.fixture(params=["orm", "redis"])
+def broker(request):
+    """The ORM broker redelivers a killed worker's task after Q_RETRY; the Redis broker
+    loses it. Either way the sweep must finish the job."""
+    if request.param == "redis" and not redis_reachable():
+        pytest.skip(f"no Redis at {REDIS_FOR_TESTS} (set TEST_REDIS_URL)")
+    return "" if request.param == "orm" else REDIS_FOR_TESTS
+
+
+@pytest.fixture
+def workers(site, runcomfy_sim, settings, tmp_path, broker):
+    logdir = tmp_path / "logs"
+    logdir.mkdir()
+    env = {
+        **os.environ,
+        **database_env(),
+        "DJANGO_SETTINGS_MODULE": "lipsync_site.settings",
+        "REDIS_URL": broker,
+        "Q_CLUSTER_NAME": f"killtest-{uuid.uuid4().hex[:8]}",  # a queue of its own on a shared Redis
+        "LIPSYNC_VAR_DIR": str(settings.VAR_DIR),
+        "MEDIA_ROOT": str(settings.MEDIA_ROOT),
+        "PUBLIC_BASE_URL": settings.PUBLIC_BASE_URL,
+        "RUNCOMFY_API_KEY": "",
+        "RUNCOMFY_SIMULATOR_URL": runcomfy_sim.base_url,
+        "PROVIDER_HTTP_TIMEOUT_SECONDS": "2",
+        "PROVIDER_EXTRA_DOWNLOAD_HOSTS": "127.0.0.1,localhost",
+        "CONSENT_REVIEW_POLICY": "after",
+        "Q_WORKERS": "2",
+        "Q_TIMEOUT": "30",
+        "Q_RETRY": "40",
+        "JOBS_LEASE_SECONDS": "3",
+        "JOBS_REQUEUE_AFTER_SECONDS": "2",
+        "JOBS_POLL_MIN_SECONDS": "0.2",
+        "JOBS_POLL_MAX_SECONDS": "0.5",
+        "LOG_LEVEL": "INFO",
+    }
+    running = Workers(env, logdir)
+    yield running
+    running.stop_all()
+
+
+def wait_for(predicate, workers, *, timeout=60.0, what="") -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out waiting for {what}\n{workers.logs()}")
+        time.sleep(0.05)
+
+
+def all_terminal() -> bool:
+    return not Job.objects.exclude(status__in=[Status.SUCCEEDED, Status.FAILED, Status.CANCELLED]).exists()
+
+
+@pytest.mark.parametrize("step", ["mid_submit", "after_submit", "mid_poll", "mid_download"])
+def test_workers_killed_at_each_step_lose_no_job_and_never_submit_twice(workers, runcomfy_sim, make_job, step):
+    jobs = [make_job() for _ in range(2)]
+    # Old enough that the tracker's sweep enqueues them at once (no task was ever queued).
+    Job.objects.update(created_at=timezone.now() - timedelta(seconds=30))
+    slow = {"mid_submit": "submit", "mid_poll": "status", "mid_download": "download"}.get(step)
+    if slow:
+        runcomfy_sim.inject("slow", count=1, endpoint=slow, seconds=1.5)
+
+    workers.start_cluster()
+    workers.start_tracker()
+    if step == "after_submit":
+        accepted = Job.objects.exclude(provider_request_id="")
+        wait_for(lambda: accepted.count() == len(jobs), workers, what="every request id")
+        workers.kill("qcluster")
+        workers.kill("tracker")
+        workers.start_cluster()
+        workers.start_tracker()
+    else:
+        wait_for(lambda: runcomfy_sim.calls_to(slow), workers, what=f"a {slow} call")
+        victim = "tracker" if step == "mid_poll" else "qcluster"
+        workers.kill(victim)
+        workers.start_tracker() if victim == "tracker" else workers.start_cluster()
+
+    wait_for(all_terminal, workers, what="every job to finish")
+    workers.stop_all()
+
+    outcomes = [Job.objects.get(pk=job.pk) for job in jobs]
+    failed = [job for job in outcomes if job.status != Status.SUCCEEDED]
+    if step == "mid_submit":
+        # Killed while a submission was on the wire: its fate is unknown, so it fails
+        # visibly and is released rather than sent again. (The other worker may have been
+        # sending the other job at that moment too.)
+        assert failed, workers.logs()
+    else:
+        assert not failed, [(job.status, job.error_message) for job in failed] + [workers.logs()]
+    for job in failed:
+        assert job.status == Status.FAILED and "could not confirm" in job.error_message
+        assert job.hold.status == Hold.Status.RELEASED
+    succeeded = [job for job in outcomes if job.status == Status.SUCCEEDED]
+    for job in succeeded:
+        assert job.hold.status == Hold.Status.CAPTURED and job.output is not None
+        assert job.provider_request_id in runcomfy_sim.runs
+    # Never two submits for one job: one call per job at most, and each success its own run.
+    assert len(runcomfy_sim.calls_to("submit")) <= len(jobs)
+    assert len({job.provider_request_id for job in succeeded}) == len(succeeded)
+    assert all(job.submit_attempts == 1 for job in outcomes)
+    if step == "mid_download":
+        assert len(runcomfy_sim.calls_to("download")) > len(jobs)  # the killed download ran again
+    call_command("check_ledger")
