@@ -127,3 +127,11 @@ def astronaut() -> np.ndarray:
     from skimage import data
 
     return np.ascontiguousarray(data.astronaut())
+
+
+def make_face_video(path: Path, *, seconds: float = 2.0, size: int = 320, fps: int = 25) -> Path:
+    """The astronaut portrait, scaled, as a still-picture video: a real face to animate."""
+    import cv2
+
+    picture = cv2.resize(astronaut(), (size, size), interpolation=cv2.INTER_AREA)
+    return make_video(path, seconds=seconds, width=size, height=size, fps=fps, picture=picture)

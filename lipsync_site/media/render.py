@@ -78,6 +78,10 @@ class Mp4Writer:
         frame = av.VideoFrame.from_ndarray(rgb, format="rgb24")
         self.write_frame(frame)
 
+    def write_planar(self, yuv: np.ndarray) -> None:
+        """A 4:2:0 planar array at the output size, as PyAV decodes it: no conversion."""
+        self.write_frame(av.VideoFrame.from_ndarray(yuv, format="yuv420p"))
+
     def write_frame(self, frame: av.VideoFrame) -> None:
         if frame.width != self.video.width or frame.height != self.video.height or frame.format.name != "yuv420p":
             frame = frame.reformat(width=self.video.width, height=self.video.height, format="yuv420p")

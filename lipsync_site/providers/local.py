@@ -15,7 +15,7 @@ from pathlib import Path
 
 from django.conf import settings
 
-from lipsync_site.media import render
+from lipsync_site.media.render import RenderError
 from lipsync_site.providers.base import (
     InputRejected,
     NotFound,
@@ -26,6 +26,7 @@ from lipsync_site.providers.base import (
     SubmitOptions,
 )
 from lipsync_site.providers.catalog import Route
+from lipsync_site.providers.local_engine import pipeline
 
 
 class LocalDraftProvider:
@@ -56,7 +57,7 @@ class LocalDraftProvider:
         output = workdir / "output.mp4"
         try:
             if inputs.video is not None:
-                render.mux_video_with_audio(
+                result = pipeline.resync_video(
                     inputs.video.path,
                     inputs.audio.path,
                     output,
@@ -64,11 +65,21 @@ class LocalDraftProvider:
                     on_progress=options.on_progress,
                 )
             else:
-                render.still_with_audio(inputs.image.path, inputs.audio.path, output, on_progress=options.on_progress)
-        except render.RenderError as exc:
+                result = pipeline.talking_head(
+                    inputs.image.path, inputs.audio.path, output, on_progress=options.on_progress
+                )
+        except RenderError as exc:
             self._write_result(workdir, {"state": RequestState.FAILED, "message": str(exc)})
         else:
-            self._write_result(workdir, {"state": RequestState.SUCCEEDED, "message": ""})
+            self._write_result(
+                workdir,
+                {
+                    "state": RequestState.SUCCEEDED,
+                    "message": result.note,
+                    "frames": result.frames,
+                    "frames_with_face": result.frames_with_face,
+                },
+            )
         return request_id
 
     def _write_result(self, workdir: Path, result: dict) -> None:
@@ -101,6 +112,6 @@ class LocalDraftProvider:
         size = source.stat().st_size
         if size > max_bytes:
             raise InputRejected(f"output is {size} bytes, over the {max_bytes} byte cap")
+        # The request directory stays: a collect retried after a crash must find it again.
         shutil.copyfile(source, destination)
-        shutil.rmtree(source.parent, ignore_errors=True)
         return size

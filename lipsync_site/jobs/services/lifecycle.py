@@ -39,6 +39,7 @@ from django_q.tasks import async_task
 from lipsync_site.credits.services import capture_hold, release_hold
 from lipsync_site.jobs.models import ACTIVE, TERMINAL, Job, Status, TransitionRefused
 from lipsync_site.media import links
+from lipsync_site.media.lipsync_check import check_output
 from lipsync_site.media.models import Asset
 from lipsync_site.media.probe import MediaRejected
 from lipsync_site.media.services import store_file
@@ -626,6 +627,7 @@ def collect_job(job_id) -> None:
             target = Path(workdir) / "output.bin"
             provider.download(outputs[0], target, max_bytes=settings.PROVIDER_DOWNLOAD_MAX_BYTES)
             asset = store_file(owner=job.owner, path=target, kind="video", origin=Asset.Origin.OUTPUT, original_name="")
+            check_fields = _output_check(job, target, Path(workdir))
     except MediaRejected as exc:
         fail_job(job, message=f"The provider's output was not a playable video: {exc.message}", lease=lease)
         return
@@ -655,10 +657,41 @@ def collect_job(job_id) -> None:
                 progress=1.0,
                 lease_owner="",
                 lease_expires_at=None,
+                **check_fields,
             )
         except TransitionRefused:
             return
         capture_hold(hold_id=job.hold_id, amount=charged, reason=f"{route.label}, {seconds:.1f} s")
+        if check_fields.get("mouth_moving") is False:
+            job.log(
+                f"Output check: the mouth may not be moving (score {check_fields['lipsync_score']:.2f}).",
+                actor="worker",
+            )
+
+
+def _output_check(job: Job, video: Path, workdir: Path) -> dict:
+    """Does the mouth follow the voice? Score, drift and poster for the job row.
+
+    A check that cannot run must not cost the user their output: it is logged and skipped.
+    """
+    try:
+        voice = Path(job.voice.file.path) if job.voice_id else None
+        check = check_output(video, voice)
+        fields = {
+            "lipsync_score": check.score if check.face_found else 0.0,
+            "mouth_moving": check.mouth_moving,
+            "duration_drift_seconds": check.drift_seconds,
+        }
+        if check.poster_jpeg:
+            poster_path = workdir / "poster.jpg"
+            poster_path.write_bytes(check.poster_jpeg)
+            fields["poster"] = store_file(
+                owner=job.owner, path=poster_path, kind="image", origin=Asset.Origin.DERIVED, original_name=""
+            )
+        return fields
+    except Exception:
+        logger.exception("Output check of job %s failed", job.pk)
+        return {}
 
 
 # --- review and moderation ------------------------------------------------------------------
