@@ -255,7 +255,10 @@ def suggest_route(offers: list[RouteOffer], *, shape: str, facts: dict, budget: 
     if choose_route is not None and affordable:
         choice = choose_route(shape, facts=facts)
         if choice.route is not None and any(offer.route.id == choice.route.id for offer in affordable):
-            return Suggestion(choice.route, choice.reason.split(" Skipped ")[0])
+            # The router's reason may go on about the routes it passed over; the form
+            # lists those with their own reasons, so keep the first sentence's worth.
+            reason = choice.reason.split(" Not picked: ")[0].split(" Skipped ")[0]
+            return Suggestion(choice.route, reason)
     offer = affordable[0] if affordable else min(fitting, key=lambda offer: offer.credits)
     return Suggestion(offer.route, offer.route.pick_for)
 
