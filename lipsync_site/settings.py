@@ -239,6 +239,8 @@ NEMO_DOWNLOAD_HOSTS = env_list("NEMO_DOWNLOAD_HOSTS", [".nemovideo.ai", ".nemovi
 # Without a key the adapters talk to the loopback simulators (`manage.py run_simulators`).
 RUNCOMFY_SIMULATOR_URL = env_str("RUNCOMFY_SIMULATOR_URL", "http://127.0.0.1:8765").rstrip("/")
 NEMO_SIMULATOR_URL = env_str("NEMO_SIMULATOR_URL", "http://127.0.0.1:8766").rstrip("/")
+# Off (the production default): a route whose provider has no key is not offered at all.
+PROVIDER_SIMULATORS = env_bool("PROVIDER_SIMULATORS", not PRODUCTION)
 # No NEMO_TOKEN but NEMO_ANONYMOUS on: the real service with a starter token (100 credits, 7 days).
 NEMO_ANONYMOUS = env_bool("NEMO_ANONYMOUS", False)
 NEMO_SSE_DEADLINE_SECONDS = env_float("NEMO_SSE_DEADLINE_SECONDS", 900.0)

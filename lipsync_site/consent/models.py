@@ -42,6 +42,8 @@ class Attestation(ImmutableModel):
     person_name = models.CharField(max_length=200)
     speaker_name = models.CharField(max_length=200, blank=True)
     public_figure = models.BooleanField(default=False)
+    # Each question's answer as given, keyed by question (see texts.py for the wording).
+    answers = models.JSONField(default=dict)
     evidence = models.ForeignKey(
         "media.Asset", null=True, blank=True, on_delete=models.PROTECT, related_name="evidence_for"
     )

@@ -18,15 +18,32 @@ def record_attestation(
     person_name: str,
     speaker_name: str = "",
     public_figure: bool = False,
+    no_misuse: bool = True,
     evidence=None,
     media_sha256: list[str],
     ip_address: str | None,
     user_agent: str,
     text_version: str = texts.CURRENT_VERSION,
 ) -> Attestation:
-    """Record what the user declared, with the exact wording they were shown."""
+    """Record what the user declared, with the exact wording they were shown.
+
+    A public figure needs evidence (a signed release) and always waits for a moderator.
+    """
     if not likeness_consent or not voice_provenance or not person_name.strip():
         raise ConsentMissing("consent, voice provenance and the person's name are required")
+    if not no_misuse:
+        raise ConsentMissing("the result must not be used to deceive, defame or as sexual material")
+    if public_figure and evidence is None:
+        raise ConsentMissing("a public figure needs their signed release as evidence")
+    answers = {
+        "likeness_consent": bool(likeness_consent),
+        "voice_provenance": voice_provenance,
+        "public_figure": bool(public_figure),
+        "no_misuse": bool(no_misuse),
+        "person_name": person_name.strip(),
+        "speaker_name": speaker_name.strip(),
+        "evidence_sha256": evidence.sha256 if evidence is not None else "",
+    }
     return Attestation.objects.create(
         user=user,
         text_version=text_version,
@@ -36,6 +53,7 @@ def record_attestation(
         person_name=person_name.strip(),
         speaker_name=speaker_name.strip(),
         public_figure=public_figure,
+        answers=answers,
         evidence=evidence,
         media_sha256=sorted(set(media_sha256)),
         ip_address=ip_address,

@@ -1,79 +1,221 @@
+"""The new-job form: media for the chosen input shape, the route, and the consent.
+
+Files are checked in steps: each upload is stored (probed, analysed) as soon as the
+form is checked, and comes back as a hidden asset id, so later steps never upload it
+again. The form asks only for what the chosen shape needs.
+"""
+
+from __future__ import annotations
+
 from django import forms
 
 from lipsync_site.consent import texts
-from lipsync_site.consent.models import VoiceProvenance
+from lipsync_site.jobs.services.creation import OPTIONAL_AUDIO_SHAPES, shape_inputs
 from lipsync_site.providers.catalog import InputShape, routes_for_shape
 
 MISMATCH_MODES = [
     ("cut_off", "Cut off: end when the shorter of the two ends"),
     ("loop", "Loop: restart the video until the voice ends"),
     ("bounce", "Bounce: play the video forward then back"),
-    ("silence", "Silence: keep the longer one, pad or hold"),
+    ("silence", "Silence: keep the longer one, pad the voice with silence or hold the picture"),
+    ("remap", "Remap: slow down or speed up the video to the voice's length"),
 ]
 
 MEDIA_ACCEPT = {
     "video": ".mp4,.mov,.avi,.webm,.mkv,video/*",
     "audio": ".mp3,.wav,.m4a,.aac,audio/*",
     "image": ".jpg,.jpeg,.png,.gif,.webp,image/*",
+    "evidence": ".pdf,.jpg,.jpeg,.png,application/pdf,image/jpeg,image/png",
 }
+MAX_VOICES = 10
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files in one input (the batch's voices)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput())
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        single = super().clean
+        if isinstance(data, list | tuple):
+            return [single(item, initial) for item in data if item]
+        return [single(data, initial)] if data else []
+
+
+class AssetIdsField(forms.Field):
+    """Hidden ids of assets stored by an earlier step (ownership is checked by the view)."""
+
+    widget = forms.MultipleHiddenInput
+
+    def to_python(self, value):
+        if not value:
+            return []
+        values = value if isinstance(value, list | tuple) else [value]
+        return [str(item) for item in values if item][:MAX_VOICES]
+
+
+def shape_choices():
+    return [(shape.value, shape.label) for shape in InputShape]
 
 
 class NewJobForm(forms.Form):
     shape = forms.ChoiceField(
-        choices=[
-            (InputShape.VIDEO_AUDIO.value, InputShape.VIDEO_AUDIO.label),
-            (InputShape.PORTRAIT_AUDIO.value, InputShape.PORTRAIT_AUDIO.label),
-        ],
-        initial=InputShape.VIDEO_AUDIO,
-        widget=forms.RadioSelect,
-        label="What do you have?",
+        choices=shape_choices, initial=InputShape.VIDEO_AUDIO, widget=forms.RadioSelect, label="What do you have?"
     )
     source_video = forms.FileField(
         required=False,
         label="Source video",
         help_text="MP4, MOV, AVI, WebM or MKV, with the face clearly visible.",
-        widget=forms.ClearableFileInput(attrs={"accept": MEDIA_ACCEPT["video"]}),
+        widget=forms.ClearableFileInput(attrs={"accept": MEDIA_ACCEPT["video"], "class": "intake-file"}),
     )
     portrait = forms.FileField(
         required=False,
         label="Portrait",
         help_text="JPG, PNG, GIF or WebP; head and shoulders, at least 512x512.",
-        widget=forms.ClearableFileInput(attrs={"accept": MEDIA_ACCEPT["image"]}),
+        widget=forms.ClearableFileInput(attrs={"accept": MEDIA_ACCEPT["image"], "class": "intake-file"}),
     )
-    voice_audio = forms.FileField(
+    voice_audio = MultipleFileField(
+        required=False,
         label="Voice audio",
-        help_text="MP3, WAV, M4A or AAC; a clean voice without music works best.",
-        widget=forms.ClearableFileInput(attrs={"accept": MEDIA_ACCEPT["audio"]}),
+        help_text=(
+            "MP3, WAV, M4A or AAC; a clean voice without music works best. Choose several files to make one job "
+            "per voice (one language each)."
+        ),
+        widget=MultipleFileInput(attrs={"accept": MEDIA_ACCEPT["audio"], "class": "intake-file"}),
     )
-    route = forms.ChoiceField(label="Route")
+    script = forms.CharField(
+        required=False,
+        label="Script or prompt",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text='What is said (and, for generated clips, the scene). Quote the line: says clearly: "…"',
+    )
+    duration = forms.FloatField(
+        required=False, min_value=1, max_value=60, initial=5, label="Clip length (seconds, generated clips)"
+    )
+    video_asset = AssetIdsField(required=False)
+    portrait_asset = AssetIdsField(required=False)
+    voice_assets = AssetIdsField(required=False)
+    evidence_asset = AssetIdsField(required=False)
+
+    route = forms.ChoiceField(label="Route", required=False)
     mismatch_mode = forms.ChoiceField(
-        choices=MISMATCH_MODES, initial="loop", label="If the voice and the video differ in length"
+        required=False,
+        choices=MISMATCH_MODES,
+        initial="loop",
+        widget=forms.RadioSelect,
+        label="If the voice and the video differ in length",
     )
+    confirm_no_face = forms.BooleanField(
+        required=False,
+        label="No face was found, and that is expected: it is a stylized character. Go ahead anyway.",
+    )
+
     person_name = forms.CharField(max_length=200, label="Name of the person shown")
     likeness_consent = forms.BooleanField(
         label=texts.LIKENESS_STATEMENT[texts.CURRENT_VERSION],
         error_messages={"required": "You must confirm that the person shown agreed to this use of their likeness."},
     )
     voice_provenance = forms.ChoiceField(
-        choices=VoiceProvenance.choices,
+        choices=texts.VOICE_CHOICES[texts.CURRENT_VERSION],
         widget=forms.RadioSelect,
         label=texts.VOICE_QUESTION[texts.CURRENT_VERSION],
         error_messages={"required": "Tell us whose voice this is and what gives you the right to use it."},
     )
+    speaker_name = forms.CharField(max_length=200, required=False, label="Name of the speaker")
+    public_figure = forms.TypedChoiceField(
+        choices=[("no", "No"), ("yes", "Yes")],
+        coerce=lambda value: value == "yes",
+        empty_value=False,
+        required=False,
+        initial="no",
+        widget=forms.RadioSelect,
+        label=texts.PUBLIC_FIGURE_QUESTION[texts.CURRENT_VERSION],
+    )
+    evidence = forms.FileField(
+        required=False,
+        label=texts.EVIDENCE_NOTE[texts.CURRENT_VERSION],
+        widget=forms.ClearableFileInput(attrs={"accept": MEDIA_ACCEPT["evidence"]}),
+    )
+    no_misuse = forms.BooleanField(
+        label=texts.NO_MISUSE_STATEMENT[texts.CURRENT_VERSION],
+        error_messages={
+            "required": "Confirm that the result will not be used to deceive, defame or as sexual material."
+        },
+    )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, voice_count: int = 0, **kwargs):
         super().__init__(*args, **kwargs)
-        shape = self.data.get("shape") or InputShape.VIDEO_AUDIO
-        routes = routes_for_shape(shape)
-        self.fields["route"].choices = [(route.id, f"{route.label} ({route.tier})") for route in routes]
-        if routes:
-            self.fields["route"].initial = routes[0].id
+        shape = self.data.get("shape") or self.initial.get("shape") or InputShape.VIDEO_AUDIO
+        if shape not in InputShape.values:
+            shape = InputShape.VIDEO_AUDIO
+        self.shape = shape
+        self.routes = routes_for_shape(shape)
+        self.fields["route"].choices = [(route.id, route.label) for route in self.routes]
+        if self.routes:
+            self.fields["route"].initial = self.routes[0].id
+        # One speaker name and one provenance per voice of a batch (each gets its own
+        # attestation); the main answers are their defaults.
+        self.voice_count = voice_count
+        for index in range(1, voice_count + 1):
+            self.fields[f"speaker_name_{index}"] = forms.CharField(
+                max_length=200, required=False, label=f"Speaker of voice {index}"
+            )
+            self.fields[f"voice_provenance_{index}"] = forms.ChoiceField(
+                choices=[("", "Same as above"), *texts.VOICE_CHOICES[texts.CURRENT_VERSION]],
+                required=False,
+                label=f"Voice {index}: whose voice, and by what right",
+            )
+
+    @property
+    def needs(self) -> tuple[str, ...]:
+        needs = shape_inputs(self.shape)
+        if self.shape in OPTIONAL_AUDIO_SHAPES and "audio" not in needs:
+            needs = (*needs, "audio?")
+        return needs
+
+    @property
+    def wants_video(self) -> bool:
+        return "video" in self.needs
+
+    @property
+    def wants_portrait(self) -> bool:
+        return "image" in self.needs
+
+    @property
+    def wants_voice(self) -> bool:
+        return "audio" in self.needs or "audio?" in self.needs
+
+    @property
+    def voice_optional(self) -> bool:
+        return "audio?" in self.needs
+
+    @property
+    def wants_script(self) -> bool:
+        return "text" in self.needs
+
+    def voice_fields(self):
+        return [
+            (self[f"speaker_name_{index}"], self[f"voice_provenance_{index}"])
+            for index in range(1, self.voice_count + 1)
+        ]
 
     def clean(self):
         cleaned = super().clean()
-        shape = cleaned.get("shape")
-        if shape == InputShape.VIDEO_AUDIO and not cleaned.get("source_video"):
-            self.add_error("source_video", "Choose the source video whose mouth should follow the voice.")
-        if shape == InputShape.PORTRAIT_AUDIO and not cleaned.get("portrait"):
-            self.add_error("portrait", "Choose the portrait that should speak.")
+        if self.wants_script and not (cleaned.get("script") or "").strip():
+            self.add_error("script", "Write the script (or the prompt) for this kind of job.")
+        if cleaned.get("public_figure") and not (cleaned.get("evidence") or self.data.get("evidence_asset")):
+            self.add_error("evidence", "A public figure needs their signed release attached (PDF, JPG or PNG).")
         return cleaned
+
+    def per_voice_consent(self, index: int) -> tuple[str, str]:
+        """(speaker name, provenance) for voice ``index`` (1-based) of a batch."""
+        data = self.cleaned_data
+        speaker = data.get(f"speaker_name_{index}") or data.get("speaker_name") or ""
+        provenance = data.get(f"voice_provenance_{index}") or data.get("voice_provenance")
+        return speaker, provenance

@@ -20,8 +20,18 @@ class Purpose:
     VIEW = "view"  # inline in the player, for the signed-in owner
     DOWNLOAD = "download"  # attachment, for the signed-in owner
     PROVIDER = "provider"  # public, fetched by a provider without cookies
+    MODERATE = "moderate"  # a moderator judging consent: staff with the permission, not the owner
 
-    ALL = (VIEW, DOWNLOAD, PROVIDER)
+    ALL = (VIEW, DOWNLOAD, PROVIDER, MODERATE)
+
+
+MODERATOR_PERMISSION = "consent.moderate_attestation"
+
+
+def is_moderator(user) -> bool:
+    return bool(
+        user and user.is_authenticated and user.is_active and user.is_staff and user.has_perm(MODERATOR_PERMISSION)
+    )
 
 
 def max_age_for(purpose: str) -> int:
@@ -71,6 +81,11 @@ def resolve(token: str, purpose: str, *, user=None) -> tuple[Asset, LinkClaims]:
     asset = Asset.objects.filter(pk=claims.asset_id).first()
     if asset is None or asset.link_generation != claims.generation:
         raise InvalidLink("unknown or revoked asset")
+    if purpose == Purpose.MODERATE:
+        # Bound to the moderator it was made for, who must still hold the permission.
+        if not is_moderator(user) or user.pk != claims.user_id:
+            raise InvalidLink("not a moderator's link")
+        return asset, claims
     owner_only = purpose != Purpose.PROVIDER
     if owner_only and (user is None or not user.is_authenticated or user.pk not in {claims.user_id} - {None}):
         raise InvalidLink("link belongs to someone else")
@@ -82,6 +97,13 @@ def resolve(token: str, purpose: str, *, user=None) -> tuple[Asset, LinkClaims]:
 def user_url(asset: Asset, purpose: str, *, user) -> str:
     token = make_token(asset, purpose, user_id=user.pk)
     return reverse("media:file", kwargs={"purpose": purpose, "token": token})
+
+
+def moderator_url(asset: Asset, *, user) -> str:
+    """A link for the moderation queue: works only for this moderator, and dies with the
+    asset's other links when consent is rejected."""
+    token = make_token(asset, Purpose.MODERATE, user_id=user.pk)
+    return reverse("media:file", kwargs={"purpose": Purpose.MODERATE, "token": token})
 
 
 def provider_url(asset: Asset, *, job_id: str) -> str:

@@ -5,13 +5,15 @@ only (shortened, never used as a path). Each asset carries what probing found, a
 revocation counter that every signed link embeds: bumping it kills outstanding links.
 """
 
+from __future__ import annotations
+
 import uuid
 
 from django.conf import settings
 from django.db import models
 
 
-def asset_path(instance: "Asset", filename: str) -> str:
+def asset_path(instance: Asset, filename: str) -> str:
     # ``filename`` is ours (see services.store_asset), never the user's.
     return f"assets/{instance.owner_id}/{instance.id.hex[:2]}/{instance.id.hex}{instance.extension}"
 
@@ -47,6 +49,12 @@ class Asset(models.Model):
     frame_rate = models.FloatField(null=True, blank=True)
     sample_rate = models.PositiveIntegerField(null=True, blank=True)
     channels = models.PositiveSmallIntegerField(null=True, blank=True)
+    # What preflight found inside the file (faces, audio levels): see media.analysis.
+    analysis = models.JSONField(default=dict, blank=True)
+    # A poster frame or a prepared input points at the upload it was made from.
+    derived_from = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="derivatives"
+    )
     link_generation = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -60,6 +68,13 @@ class Asset(models.Model):
 
     def __str__(self):
         return f"{self.kind} {self.display_name}"
+
+    @property
+    def poster(self) -> Asset | None:
+        """The JPEG poster frame made from a video at intake, if any."""
+        if self.kind != self.Kind.VIDEO:
+            return None
+        return self.derivatives.filter(kind=self.Kind.IMAGE, origin=self.Origin.DERIVED).first()
 
     @property
     def display_name(self) -> str:

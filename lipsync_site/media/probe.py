@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 
 from django.conf import settings
@@ -39,6 +39,7 @@ class MediaFacts:
     frame_rate: float | None = None
     sample_rate: int | None = None
     channels: int | None = None
+    analysis: dict | None = None  # filled when probed with analyse=True
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -52,33 +53,61 @@ class MediaFacts:
 KIND_NAMES = {"video": "a video", "audio": "an audio file", "image": "an image"}
 
 
-def probe(path: Path, *, timeout: float | None = None) -> MediaFacts:
-    """Identify ``path`` by content. Raises MediaRejected with a message naming what was found."""
+def probe(
+    path: Path, *, timeout: float | None = None, analyse: bool = False, poster_path: Path | None = None
+) -> MediaFacts:
+    """Identify ``path`` by content. Raises MediaRejected with a message naming what was found.
+
+    With ``analyse``, the same subprocess also looks inside the file for preflight
+    (faces, audio levels, a poster frame for videos at ``poster_path``): the result is
+    ``facts.analysis``, ``{"error": ...}`` when that part could not finish.
+    """
     timeout = timeout or settings.MEDIA_PROBE_TIMEOUT_SECONDS
+    command = [sys.executable, "-m", "lipsync_site.media.probe_worker", str(path)]
+    if analyse:
+        command.append("--analyse")
+        if poster_path is not None:
+            command += ["--poster", str(poster_path)]
+    timed_out = False
     try:
         completed = subprocess.run(
-            [sys.executable, "-m", "lipsync_site.media.probe_worker", str(path)],
+            command,
             capture_output=True,
             timeout=timeout,
             check=False,
             env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(Path(__file__).resolve().parents[2])},
         )
-    except subprocess.TimeoutExpired:
-        raise MediaRejected("The file took too long to read; it may be damaged.") from None
-    if completed.returncode != 0:
-        raise MediaRejected("The file could not be read as media; it may be damaged or truncated.")
+        output, returncode = completed.stdout, completed.returncode
+    except subprocess.TimeoutExpired as exc:
+        output, returncode, timed_out = exc.stdout or b"", -1, True
+    lines = output.splitlines()
     try:
-        answer = json.loads(completed.stdout)
+        answer = json.loads(lines[0]) if lines else None
     except json.JSONDecodeError:
-        raise MediaRejected("The file could not be read as media.") from None
+        answer = None
+    if answer is None:
+        if timed_out:
+            raise MediaRejected("The file took too long to read; it may be damaged.")
+        if returncode != 0:
+            raise MediaRejected("The file could not be read as media; it may be damaged or truncated.")
+        raise MediaRejected("The file could not be read as media.")
     if "error" in answer:
         raise MediaRejected(answer["error"])
-    return MediaFacts.from_dict(answer)
+    facts = MediaFacts.from_dict(answer)
+    if analyse:
+        try:
+            found = json.loads(lines[1]) if len(lines) > 1 else None
+        except json.JSONDecodeError:
+            found = None
+        if found is None:
+            found = {"error": "The analysis took too long." if timed_out else "The analysis could not read the file."}
+        facts = replace(facts, analysis=found)
+    return facts
 
 
-def probe_expecting(path: Path, kind: str) -> MediaFacts:
+def probe_expecting(path: Path, kind: str, **options) -> MediaFacts:
     """Probe and insist on one kind of media (a video slot needs a picture stream, ...)."""
-    facts = probe(path)
+    facts = probe(path, **options)
     if facts.kind == kind:
         return facts
     if kind == "video" and facts.kind == "audio":

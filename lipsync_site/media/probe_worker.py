@@ -31,8 +31,12 @@ def sniff(head: bytes) -> str | None:
         return "This is a script, not media."
     if lowered.startswith(b"<svg") or (lowered.startswith(b"<?xml") and b"<svg" in lowered):
         return "This is an SVG drawing (which can carry scripts); upload a JPG, PNG, GIF or WebP instead."
-    if lowered.startswith((b"<!doctype html", b"<html", b"<head", b"<body", b"<script")):
+    if lowered.startswith(b"<!doctype svg"):
+        return "This is an SVG drawing (which can carry scripts); upload a JPG, PNG, GIF or WebP instead."
+    if lowered.startswith((b"<!doctype html", b"<html", b"<head", b"<body", b"<script", b"<iframe", b"<!--")):
         return "This is a web page (HTML), not media."
+    if lowered.startswith(b"<?php"):
+        return "This is a PHP script, not media."
     if head.startswith(b"%PDF"):
         return "This is a PDF document, not media."
     if head.startswith(b"PK\x03\x04"):
@@ -49,7 +53,9 @@ def sniff(head: bytes) -> str | None:
 def probe_image(path):
     from PIL import Image
 
-    Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
+    # Opening reads only the header; the size is checked here, before anything is decoded,
+    # so the message can name it. Pillow's own bomb check stays on for decoding.
+    Image.MAX_IMAGE_PIXELS = None
     try:
         with Image.open(path) as image:
             fmt = image.format
@@ -57,7 +63,11 @@ def probe_image(path):
             if fmt not in IMAGE_FORMATS:
                 return {"error": f"This is a {fmt} image; use JPG, PNG, GIF or WebP."}
             if width * height > MAX_IMAGE_PIXELS:
-                return {"error": f"The image is {width}x{height} pixels, over the 40 megapixel limit."}
+                return {
+                    "error": f"The image claims {width}x{height} pixels, over the 40 megapixel limit: "
+                    "that is a decompression bomb, not a portrait."
+                }
+            Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
             image.load()  # decodes everything: catches truncated files
     except Image.DecompressionBombError:
         return {"error": "The image is too large in pixels to be a portrait (over 40 megapixels)."}
@@ -83,6 +93,8 @@ def probe_av(path):
         return None
     with container:
         name = container.format.name
+        if name.endswith("_pipe") or name == "image2":
+            return None  # stills are Pillow's to judge (with its pixel limit)
         video = container.streams.video[0] if container.streams.video else None
         audio = container.streams.audio[0] if container.streams.audio else None
         # Cover art in an audio file is an attached picture, not a video.
@@ -163,7 +175,30 @@ def container_identity(name, kind, facts, metadata):
     return ".mp4", "video/mp4"
 
 
+# Signatures of the formats we accept: a file that starts like one of them but cannot be
+# read is damaged or cut short, and the user should hear exactly that.
+SIGNATURES = (
+    (lambda head: head[4:8] == b"ftyp", "an MP4, MOV or M4A file"),
+    (lambda head: head.startswith(b"\x89PNG\r\n\x1a\n"), "a PNG image"),
+    (lambda head: head.startswith(b"\xff\xd8\xff"), "a JPEG image"),
+    (lambda head: head.startswith((b"GIF87a", b"GIF89a")), "a GIF image"),
+    (lambda head: head.startswith(b"RIFF") and head[8:12] == b"WEBP", "a WebP image"),
+    (lambda head: head.startswith(b"RIFF") and head[8:12] == b"WAVE", "a WAV file"),
+    (lambda head: head.startswith(b"RIFF") and head[8:12] == b"AVI ", "an AVI video"),
+    (lambda head: head.startswith(b"\x1a\x45\xdf\xa3"), "a WebM or MKV video"),
+    (lambda head: head.startswith(b"ID3") or head[:2] in (b"\xff\xfb", b"\xff\xf3", b"\xff\xf2"), "an MP3 file"),
+)
+
+
+def limit_resources():
+    import resource
+
+    # A hostile file may try to exhaust memory; the parent's deadline covers time.
+    resource.setrlimit(resource.RLIMIT_AS, (4 * 1024**3, 4 * 1024**3))
+
+
 def main(path):
+    limit_resources()
     with open(path, "rb") as fh:
         head = fh.read(SNIFF_BYTES)
     found = sniff(head)
@@ -173,8 +208,26 @@ def main(path):
         facts = reader(path)
         if facts is not None:
             return facts
+    for matches, name in SIGNATURES:
+        if matches(head):
+            return {"error": f"This looks like {name}, but it is damaged or truncated and cannot be read."}
     return {"error": "This file is not a video, audio file or image we can read (or it is damaged)."}
 
 
+def run(argv):
+    """``PATH [--analyse] [--poster OUT]``: one JSON line of facts; with ``--analyse``, a
+    second line with what analysis_worker finds. The facts are flushed first, so a crash
+    or a timeout during the analysis still leaves the file identified."""
+    path = argv[0]
+    facts = main(path)
+    sys.stdout.write(json.dumps(facts) + "\n")
+    sys.stdout.flush()
+    if "--analyse" in argv and "error" not in facts:
+        from lipsync_site.media import analysis_worker
+
+        poster = argv[argv.index("--poster") + 1] if "--poster" in argv and facts["kind"] == "video" else None
+        sys.stdout.write(json.dumps(analysis_worker.analyse_kind(path, facts["kind"], poster)) + "\n")
+
+
 if __name__ == "__main__":
-    sys.stdout.write(json.dumps(main(sys.argv[1])))
+    run(sys.argv[1:])

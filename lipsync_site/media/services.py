@@ -43,15 +43,94 @@ def store_upload(*, owner, upload: UploadedFile, kind: str) -> Asset:
 
     Raises MediaRejected (with a message naming what was found) and stores nothing when
     the file is not ``kind`` media. The same content uploaded twice by one user is
-    stored once: the existing asset is returned.
+    stored once: the existing asset is returned. What preflight needs (faces, audio
+    levels) is analysed once here and kept on the asset; a video also gets a JPEG poster
+    frame, stored as a derived asset (moderators see it in their queue).
     """
     path, spool = _local_copy(upload)
     try:
         if path.stat().st_size == 0:
             raise MediaRejected("The file is empty.")
-        facts = probe_expecting(path, kind)
         digest = sha256_of(path)
         existing = Asset.objects.filter(owner=owner, sha256=digest, kind=kind, origin=Asset.Origin.UPLOAD).first()
+        if existing is not None:
+            return existing
+        with tempfile.TemporaryDirectory() as workdir:
+            poster_path = Path(workdir) / "poster.jpg"
+            facts = probe_expecting(path, kind, analyse=True, poster_path=poster_path)
+            asset = _save_asset(
+                owner=owner,
+                source=path,
+                facts=facts,
+                sha256=digest,
+                origin=Asset.Origin.UPLOAD,
+                original_name=clean_original_name(upload.name or ""),
+                analysis=facts.analysis,
+            )
+            if poster_path.exists() and getattr(asset, "newly_stored", False):
+                _store_poster(asset, poster_path)
+        return asset
+    finally:
+        if spool is not None:
+            spool.close()
+
+
+def _store_poster(video: Asset, poster_path: Path) -> Asset | None:
+    from PIL import Image
+
+    # Our own JPEG, written by the probe subprocess: read in-process, no second probe.
+    try:
+        with Image.open(poster_path) as image:
+            width, height = image.size
+    except OSError:
+        return None  # a missing poster is cosmetic; the upload itself is fine
+    facts = MediaFacts(
+        kind=Asset.Kind.IMAGE, extension=".jpg", content_type="image/jpeg", container="jpeg", width=width, height=height
+    )
+    return _save_asset(
+        owner=video.owner,
+        source=poster_path,
+        facts=facts,
+        sha256=sha256_of(poster_path),
+        origin=Asset.Origin.DERIVED,
+        original_name="",
+        derived_from=video,
+    )
+
+
+EVIDENCE_IMAGE_TYPES = {".jpg", ".png"}
+
+
+def store_evidence(*, owner, upload: UploadedFile) -> Asset:
+    """Store a signed release (PDF, JPG or PNG) kept with an attestation.
+
+    PDFs are checked by their structure markers only (header and end-of-file marker) and
+    are only ever served as attachments; images go through the media probe.
+    """
+    path, spool = _local_copy(upload)
+    try:
+        size = path.stat().st_size
+        if size == 0:
+            raise MediaRejected("The evidence file is empty.")
+        with open(path, "rb") as fh:
+            head = fh.read(8)
+            fh.seek(max(0, size - 2048))
+            tail = fh.read()
+        if head.startswith(b"%PDF-"):
+            if b"%%EOF" not in tail:
+                raise MediaRejected("This PDF is truncated (it has no end-of-file marker).")
+            facts = MediaFacts(
+                kind=Asset.Kind.DOCUMENT, extension=".pdf", content_type="application/pdf", container="pdf"
+            )
+        else:
+            try:
+                facts = probe_expecting(path, Asset.Kind.IMAGE)
+            except MediaRejected as exc:
+                raise MediaRejected(f"The evidence must be a PDF, JPG or PNG. {exc.message}") from None
+            if facts.extension not in EVIDENCE_IMAGE_TYPES:
+                raise MediaRejected("The evidence must be a PDF, JPG or PNG.")
+        digest = sha256_of(path)
+        existing = Asset.objects.filter(owner=owner, sha256=digest, kind=facts.kind, origin=Asset.Origin.UPLOAD).first()
         if existing is not None:
             return existing
         return _save_asset(
@@ -67,15 +146,34 @@ def store_upload(*, owner, upload: UploadedFile, kind: str) -> Asset:
             spool.close()
 
 
-def store_file(*, owner, path: Path, kind: str, origin: str, original_name: str = "") -> Asset:
-    """Probe and store a file we produced or downloaded (provider outputs, posters)."""
+def store_file(
+    *, owner, path: Path, kind: str, origin: str, original_name: str = "", derived_from: Asset | None = None
+) -> Asset:
+    """Probe and store a file we produced or downloaded (provider outputs, posters,
+    prepared inputs)."""
     facts = probe_expecting(path, kind)
     return _save_asset(
-        owner=owner, source=path, facts=facts, sha256=sha256_of(path), origin=origin, original_name=original_name
+        owner=owner,
+        source=path,
+        facts=facts,
+        sha256=sha256_of(path),
+        origin=origin,
+        original_name=original_name,
+        derived_from=derived_from,
     )
 
 
-def _save_asset(*, owner, source: Path, facts: MediaFacts, sha256: str, origin: str, original_name: str) -> Asset:
+def _save_asset(
+    *,
+    owner,
+    source: Path,
+    facts: MediaFacts,
+    sha256: str,
+    origin: str,
+    original_name: str,
+    analysis: dict | None = None,
+    derived_from: Asset | None = None,
+) -> Asset:
     asset = Asset(
         owner=owner,
         kind=facts.kind,
@@ -94,6 +192,8 @@ def _save_asset(*, owner, source: Path, facts: MediaFacts, sha256: str, origin: 
         frame_rate=facts.frame_rate,
         sample_rate=facts.sample_rate,
         channels=facts.channels,
+        analysis=analysis or {},
+        derived_from=derived_from,
     )
     with open(source, "rb") as fh:
         asset.file.save(f"{asset.id.hex}{facts.extension}", File(fh), save=False)
@@ -116,6 +216,8 @@ def discard_new_files(assets) -> None:
     """
     for asset in assets:
         if getattr(asset, "newly_stored", False):
+            for derived in Asset.objects.filter(derived_from=asset):
+                derived.file.storage.delete(derived.file.name)
             asset.file.storage.delete(asset.file.name)
 
 

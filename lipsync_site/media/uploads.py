@@ -23,6 +23,18 @@ class CappedTemporaryFileUploadHandler(TemporaryFileUploadHandler):
         self.received = 0
         super().new_file(*args, **kwargs)
 
+    def upload_complete(self):
+        # A client that disconnects mid-upload looks, to some servers (runserver's
+        # wsgiref), like a body that simply ended: the parser would hand over a cut-off
+        # file as if it were whole. The body stream says how much of the declared length
+        # actually arrived; anything short means the upload was interrupted.
+        stream = getattr(self.request, "_stream", None)
+        received, declared = getattr(stream, "_pos", None), getattr(stream, "limit", None)
+        if self.request is not None and received is not None and declared is not None and received < declared:
+            # Nothing is stored from this request; its temporary files go when it ends.
+            self.request.upload_interrupted = True
+        return super().upload_complete()
+
     def receive_data_chunk(self, raw_data, start):
         self.received += len(raw_data)
         if self.received > self.cap:

@@ -1,10 +1,18 @@
 from django import forms
 from django.contrib import admin, messages
-from django.shortcuts import render
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import path, reverse
 from django.utils.html import format_html
+from django.views.decorators.http import require_POST
 
-from lipsync_site.consent.models import Attestation, Decision
+from lipsync_site.consent.models import Attestation, Decision, VoiceProvenance
+from lipsync_site.consent.selectors import decision_history, pending_attestations
+from lipsync_site.media import links
 from lipsync_site.moderation.services import approve_attestation, reject_attestation
+
+QUEUE_PAGE_SIZE = 20
 
 
 class DecisionInline(admin.TabularInline):
@@ -44,6 +52,90 @@ class AttestationAdmin(admin.ModelAdmin):
     ordering = ("created_at",)
     inlines = [DecisionInline]
     actions = ["approve", "reject"]
+    change_list_template = "moderation/attestation_change_list.html"
+
+    def get_urls(self):
+        queue = [
+            path("queue/", self.admin_site.admin_view(self.queue_view), name="consent_attestation_queue"),
+            path(
+                "<uuid:attestation_id>/decide/",
+                self.admin_site.admin_view(require_POST(self.decide_view)),
+                name="consent_attestation_decide",
+            ),
+        ]
+        return queue + super().get_urls()
+
+    def queue_view(self, request):
+        """Pending attestations, oldest first, with everything needed to judge at a glance."""
+        if not self.has_moderate_permission(request):
+            raise PermissionDenied
+        page = Paginator(pending_attestations(), QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
+        items = [self._queue_item(request, attestation) for attestation in page]
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Consent review queue",
+            "opts": self.model._meta,
+            "page": page,
+            "items": items,
+            "reject_form": RejectForm(),
+        }
+        return render(request, "moderation/queue.html", context)
+
+    def _queue_item(self, request, attestation):
+        moderator = request.user
+
+        def url(asset):
+            return links.moderator_url(asset, user=moderator) if asset is not None else ""
+
+        jobs = []
+        for job in attestation.jobs.all():
+            jobs.append(
+                {
+                    "job": job,
+                    "poster_url": url(job.poster)
+                    if job.source_video and job.poster and job.poster.kind == "image"
+                    else "",
+                    "video_url": url(job.source_video),
+                    "portrait_url": url(job.portrait),
+                    "voice_url": url(job.voice),
+                    "voice": job.voice,
+                }
+            )
+        return {
+            "attestation": attestation,
+            "provenance": VoiceProvenance(attestation.voice_provenance).label
+            if attestation.voice_provenance in VoiceProvenance.values
+            else attestation.voice_provenance,
+            "jobs": jobs,
+            "evidence_url": url(attestation.evidence),
+            "history": decision_history(attestation.user, exclude=attestation),
+        }
+
+    def decide_view(self, request, attestation_id):
+        if not self.has_moderate_permission(request):
+            raise PermissionDenied
+        attestation = get_object_or_404(Attestation, pk=attestation_id)
+        outcome = request.POST.get("outcome")
+        back = reverse("admin:consent_attestation_queue") + (
+            f"?page={request.POST['page']}" if request.POST.get("page", "").isdigit() else ""
+        )
+        if outcome == "approve":
+            approve_attestation(attestation=attestation, moderator=request.user, reason=request.POST.get("reason", ""))
+            self.message_user(request, f"Approved consent for {attestation.person_name}.", messages.SUCCESS)
+        elif outcome == "reject":
+            form = RejectForm(request.POST)
+            if not form.is_valid():
+                self.message_user(request, "A rejection needs a reason: the owner sees it.", messages.ERROR)
+                return redirect(back)
+            reject_attestation(attestation=attestation, moderator=request.user, reason=form.cleaned_data["reason"])
+            self.message_user(
+                request,
+                f"Rejected consent for {attestation.person_name}; its jobs were stopped and their links revoked.",
+                messages.WARNING,
+            )
+        else:
+            self.message_user(request, "Choose approve or reject.", messages.ERROR)
+        return redirect(back)
 
     def get_readonly_fields(self, request, obj=None):
         return [field.name for field in Attestation._meta.fields]

@@ -249,7 +249,7 @@ ROUTES: tuple[Route, ...] = (
         max_text_chars=5000,
         output_seconds_range=(2.0, 15.0),
         body="wan_t2v",
-        defaults={"aspect_ratio": "16:9", "resolution": "720p"},
+        defaults={"aspect_ratio": "16:9", "resolution": "720p", "duration": 5},
         pick_for="Full scene control (not just a portrait) with a specific voiceover; open-weights pipeline.",
         avoid_for='The simplest "portrait talks": use OmniHuman.',
         limits={"aspect_ratios": _ASPECT_RATIOS, "resolutions": ("720p", "1080p")},
@@ -269,7 +269,7 @@ ROUTES: tuple[Route, ...] = (
         max_text_chars=2000,
         output_seconds_range=(3.0, 15.0),
         body="happyhorse",
-        defaults={"aspect_ratio": "16:9", "resolution": "720p"},
+        defaults={"aspect_ratio": "16:9", "resolution": "720p", "duration": 5},
         pick_for="A written script with speech generated in the same pass; social and UGC clips.",
         avoid_for="Locking the mouth to a pre-recorded voiceover.",
         limits={"aspect_ratios": _ASPECT_RATIOS, "resolutions": ("720p", "1080p")},
@@ -290,7 +290,7 @@ ROUTES: tuple[Route, ...] = (
         max_text_chars=2000,
         output_seconds_range=(3.0, 15.0),
         body="happyhorse",
-        defaults={"aspect_ratio": "16:9", "resolution": "720p"},
+        defaults={"aspect_ratio": "16:9", "resolution": "720p", "duration": 5},
         pick_for="A portrait that speaks a written script, speech generated in the same pass.",
         avoid_for="Locking the mouth to a pre-recorded voiceover.",
         limits={"aspect_ratios": _ASPECT_RATIOS, "resolutions": ("720p", "1080p"), "max_image_bytes": 50 * MB},
@@ -369,8 +369,15 @@ def all_routes() -> list[Route]:
 
 
 def available_routes(shape: str | None = None) -> list[Route]:
-    """Enabled routes (overrides applied), those taking ``shape`` when given."""
-    return [route for route in all_routes() if route.enabled and (shape is None or shape in route.shapes)]
+    """Routes to offer (overrides applied), those taking ``shape`` when given: enabled, and
+    runnable (a simulated route only where simulators are allowed, ``PROVIDER_SIMULATORS``)."""
+    return [
+        route
+        for route in all_routes()
+        if route.enabled
+        and (shape is None or shape in route.shapes)
+        and (settings.PROVIDER_SIMULATORS or not is_simulated(route))
+    ]
 
 
 def routes_for_shape(shape: str) -> list[Route]:

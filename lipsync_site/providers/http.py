@@ -18,7 +18,7 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 from django.conf import settings
 
-from lipsync_site.providers.base import OutputRejected, RetryableError
+from lipsync_site.providers.base import NotFound, OutputRejected, RetryableError
 
 logger = logging.getLogger(__name__)
 
@@ -129,7 +129,7 @@ def _write_body(response: httpx.Response, destination: Path, *, max_bytes: int, 
         )
     if response.status_code in {403, 404, 410}:
         # Pre-signed output links expire; the caller can ask the provider for fresh ones.
-        raise OutputRejected(f"The provider's output link answered HTTP {response.status_code} (expired or gone).")
+        raise NotFound(f"The provider's output link answered HTTP {response.status_code} (expired or gone).")
     if response.status_code != 200:
         raise OutputRejected(f"The provider's output link answered HTTP {response.status_code}.")
     announced = response.headers.get("content-length")
@@ -171,3 +171,15 @@ def json_or_none(response: httpx.Response) -> object | None:
         return response.json()
     except ValueError:
         return None
+
+
+def without_url_queries(value):
+    """A copy of an answer with query strings cut from URLs: pre-signed output links stay
+    out of the payload excerpts stored on job events."""
+    if isinstance(value, dict):
+        return {key: without_url_queries(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [without_url_queries(item) for item in value]
+    if isinstance(value, str) and value.startswith(("http://", "https://")) and "?" in value:
+        return value.split("?", 1)[0] + "?…"
+    return value

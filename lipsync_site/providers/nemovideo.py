@@ -77,8 +77,8 @@ EDIT_MESSAGE = (
 )
 
 
-class _SessionLost(Exception):
-    pass
+class SessionLost(NotFound):
+    """1002: the session is gone. ``submit`` starts a new one; elsewhere it is NotFound."""
 
 
 class _TokenRejected(Exception):
@@ -141,11 +141,13 @@ class NemoVideoProvider:
         logger.info("nemovideo obtained a new starter token")
         return token
 
-    def _authed(self, call: Callable[[httpx.Client], httpx.Response], *, wait: bool) -> dict:
+    def _authed(
+        self, call: Callable[[httpx.Client], httpx.Response], *, wait: bool, timeout: float | None = None
+    ) -> dict:
         """One API call with the current token; on 1001 a starter token is renewed once."""
         for attempt in range(2):
             token = self._token()
-            with self._client(token) as client:
+            with self._client(token, timeout=timeout) as client:
                 try:
                     return self._send(call, client, wait=wait)
                 except _TokenRejected:
@@ -169,7 +171,7 @@ class NemoVideoProvider:
                 self._upload(session_id, [inputs.video.url, inputs.audio.url])
                 sent_at = int(time.time())
                 text = self._edit(session_id, message)
-            except _SessionLost:
+            except SessionLost:
                 if attempt:
                     raise RetryableError("NemoVideo lost the session twice in a row.", delay=60.0) from None
                 continue
@@ -218,7 +220,8 @@ class NemoVideoProvider:
 
     def balance(self) -> dict:
         """The account's credits for the admin: available, frozen, total, simulated."""
-        answer = self._authed(lambda c: c.get(BALANCE_PATH), wait=False)
+        # A short timeout: the admin page waits for this answer.
+        answer = self._authed(lambda c: c.get(BALANCE_PATH), wait=False, timeout=5.0)
         data = answer.get("data") if isinstance(answer.get("data"), dict) else {}
         return {
             "available": data.get("available"),
@@ -275,6 +278,15 @@ class NemoVideoProvider:
                             except _RateLimitedOnce:
                                 time.sleep(settings.NEMO_RATE_LIMIT_WAIT_SECONDS)
                                 continue
+                            except RetryableError:
+                                if response.status_code < 500:
+                                    raise
+                                # An upstream fault after the agent got the edit: it may have run.
+                                # Never resend; the state tells (or the grace period fails it).
+                                logger.warning(
+                                    "nemovideo edit answered HTTP %s; the state will tell", response.status_code
+                                )
+                                return ""
                             # Accepted without a stream: the state will show the edit.
                             return ""
                         return read_sse_text(response, deadline=deadline)
@@ -289,10 +301,7 @@ class NemoVideoProvider:
         raise RetryableError("NemoVideo is rate limiting the edit.", delay=settings.NEMO_RATE_LIMIT_WAIT_SECONDS)
 
     def _state(self, session_id: str) -> dict:
-        try:
-            answer = self._authed(lambda c: c.get(STATE_PATH.format(session_id=session_id)), wait=False)
-        except _SessionLost:
-            raise NotFound("NemoVideo no longer knows the session of this request.") from None
+        answer = self._authed(lambda c: c.get(STATE_PATH.format(session_id=session_id)), wait=False)
         data = answer.get("data") if isinstance(answer.get("data"), dict) else {}
         state = data.get("state")
         return state if isinstance(state, dict) else {}
@@ -303,8 +312,10 @@ class NemoVideoProvider:
 
         try:
             answer = self._authed(call, wait=False)
+        except SessionLost:
+            raise
         except NotFound:
-            return None
+            return None  # not started yet
         data = answer.get("data")
         return data if isinstance(data, dict) else None
 
@@ -315,10 +326,7 @@ class NemoVideoProvider:
             "draft": draft,
             "output": {"format": "mp4", "quality": "high"},
         }
-        try:
-            self._authed(lambda c: c.post(RENDER_PATH, json=body), wait=False)
-        except _SessionLost:
-            raise NotFound("NemoVideo no longer knows the session of this request.") from None
+        self._authed(lambda c: c.post(RENDER_PATH, json=body), wait=False)
 
     # --- answers ---------------------------------------------------------------------------------------
     def _send(self, call: Callable[[httpx.Client], httpx.Response], client: httpx.Client, *, wait: bool) -> dict:
@@ -357,7 +365,7 @@ class NemoVideoProvider:
         if code == CODE_TOKEN:
             raise _TokenRejected
         if code == CODE_SESSION:
-            raise _SessionLost
+            raise SessionLost("NemoVideo no longer knows the session of this request.", payload=payload)
         if code == CODE_NO_CREDITS:
             raise AccountProblem("The NemoVideo account has no credits left; top it up.", payload=payload)
         if code == CODE_PLAN:

@@ -169,7 +169,7 @@ def output_seconds_for(route: Route, facts: ProbeFacts | None, requested: float 
     """The output length a job on ``route`` will be priced for."""
     if route.is_generated:
         low, high = route.output_seconds_range
-        wanted = requested or (facts.output_seconds if facts else None) or low
+        wanted = requested or (facts.output_seconds if facts else None) or route.defaults.get("duration") or low
         return min(high, max(low, wanted))
     if facts is None:
         return requested or 0.0
@@ -211,7 +211,7 @@ def choose_route(
         if pick is None and not problems:
             pick = route
         elif pick is None:
-            skipped.append(f"{route.label}: {problems[0]}")
+            skipped.append(problems[0])  # each problem names its route
 
     if pick is None:
         if not ranked:
@@ -223,5 +223,5 @@ def choose_route(
         )
     reason = _WHY.get(pick.id, f"{pick.label}: {pick.pick_for}")
     if skipped:
-        reason += " Skipped " + "; ".join(skipped)
+        reason += " Not picked: " + " ".join(skipped)
     return RouteChoice(pick, reason, alternatives)

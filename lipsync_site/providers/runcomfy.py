@@ -101,11 +101,8 @@ class RunComfyProvider:
                 payload=_excerpt(status),
             )
         if value == "in_progress":
-            progress = status.get("progress")
             return PollResult(
-                RequestState.RUNNING,
-                progress=float(progress) if isinstance(progress, (int, float)) else None,
-                payload=_excerpt(status),
+                RequestState.RUNNING, progress=_fraction(status.get("progress")), payload=_excerpt(status)
             )
         if value == "cancelled":
             return PollResult(RequestState.CANCELLED, payload=_excerpt(status))
@@ -391,8 +388,16 @@ def _failure_message(result: dict) -> str:
     return "The provider could not make this video."
 
 
+def _fraction(progress) -> float | None:
+    """Progress as 0..1, whether the service says 0.4 or 40."""
+    if not isinstance(progress, (int, float)) or isinstance(progress, bool):
+        return None
+    value = float(progress) / 100 if progress > 1 else float(progress)
+    return min(1.0, max(0.0, value))
+
+
 def _excerpt(body) -> dict:
-    return body if isinstance(body, dict) else {}
+    return http.without_url_queries(body) if isinstance(body, dict) else {}
 
 
 def _rid(request_id: str) -> str:

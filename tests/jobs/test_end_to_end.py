@@ -28,6 +28,8 @@ def form_data(clip, voice, **overrides):
         "person_name": "Ada Example",
         "likeness_consent": "on",
         "voice_provenance": "own",
+        "no_misuse": "on",
+        "confirm_no_face": "on",  # the generated clip is a test pattern, not a face
     }
     data.update(overrides)
     return {key: value for key, value in data.items() if value is not None}

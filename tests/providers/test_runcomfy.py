@@ -453,3 +453,41 @@ def test_host_allowlist(url, allowed):
     from lipsync_site.providers.http import host_allowed
 
     assert host_allowed(url, suffixes=[".runcomfy.net", ".runcomfy.com"], extra_hosts=["127.0.0.1"]) is allowed
+
+
+def test_redirects_are_followed_only_to_allowed_hosts(runcomfy_sim, provider_media, tmp_path):
+    (output,) = finished_outputs(runcomfy_sim, provider_media)
+    path = output.url.removeprefix(runcomfy_sim.base_url)
+    to_self = ProviderOutput(f"{runcomfy_sim.base_url}/_sim/redirect?to={path}")
+    assert get_provider("runcomfy").download(to_self, tmp_path / "ok.mp4", max_bytes=10_000_000) > 0
+
+    away = ProviderOutput(f"{runcomfy_sim.base_url}/_sim/redirect?to=https://cdn.not-allowed.example/x.mp4")
+    with pytest.raises(OutputRejected, match="host"):
+        get_provider("runcomfy").download(away, tmp_path / "away.mp4", max_bytes=10_000_000)
+    assert not (tmp_path / "away.mp4").exists()
+
+
+def test_expired_output_link_is_not_found(runcomfy_sim, provider_media, tmp_path):
+    (output,) = finished_outputs(runcomfy_sim, provider_media)
+    gone = ProviderOutput(output.url.replace("output.mp4", "other.mp4"))
+    with pytest.raises(NotFound):
+        get_provider("runcomfy").download(gone, tmp_path / "out.mp4", max_bytes=10_000_000)
+
+
+def test_payload_excerpts_drop_signed_url_queries():
+    from lipsync_site.providers.http import without_url_queries
+
+    answer = {"output": {"videos": ["https://a.runcomfy.net/v.mp4?X-Amz-Signature=abc"]}, "status": "succeeded"}
+    assert without_url_queries(answer) == {
+        "output": {"videos": ["https://a.runcomfy.net/v.mp4?…"]},
+        "status": "succeeded",
+    }
+
+
+def test_proxy_variables_from_the_environment_are_ignored(runcomfy_sim, provider_media, monkeypatch, tmp_path):
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "all_proxy"):
+        monkeypatch.setenv(name, "http://127.0.0.1:9")  # nothing listens: a proxied call would fail
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    (output,) = finished_outputs(runcomfy_sim, provider_media)
+    assert get_provider("runcomfy").download(output, tmp_path / "out.mp4", max_bytes=10_000_000) > 0

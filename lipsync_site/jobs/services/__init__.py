@@ -1,7 +1,14 @@
 """Workflows of the lip-sync job: ``creation`` (form to queued job) and ``lifecycle``
 (queued job to settled outcome). Each state change is one transaction."""
 
-from lipsync_site.jobs.services.creation import Consent, JobInputs, create_job, enqueue_submit, estimate_seconds
+from lipsync_site.jobs.services.creation import (
+    Consent,
+    JobInputs,
+    create_job,
+    create_jobs_batch,
+    enqueue_submit,
+    estimate_seconds,
+)
 from lipsync_site.jobs.services.lifecycle import (
     cancel_at_provider,
     cancel_job,
@@ -20,6 +27,7 @@ __all__ = [
     "cancel_job",
     "collect_job",
     "create_job",
+    "create_jobs_batch",
     "enqueue_submit",
     "estimate_seconds",
     "fail_job",

@@ -53,6 +53,20 @@ class SimulatorError(Exception):
     pass
 
 
+class QuietThreadingHTTPServer(ThreadingHTTPServer):
+    """Clients that hang up (the faults make them) are normal here, not tracebacks on stderr."""
+
+    daemon_threads = True
+
+    def handle_error(self, request, client_address) -> None:
+        import sys
+
+        error = sys.exc_info()[1]
+        if isinstance(error, (ConnectionError, TimeoutError)):
+            return
+        logger.exception("simulator connection from %s failed", client_address)
+
+
 class Route:
     def __init__(self, method: str, pattern: str, endpoint: str, handler: Callable):
         self.method = method
@@ -93,6 +107,7 @@ class SimulatorServer:
             Route("POST", r"/_sim/faults", "_control", self._control_faults),
             Route("POST", r"/_sim/reset", "_control", self._control_reset),
             Route("GET", r"/_sim/stats", "_control", self._control_stats),
+            Route("GET", r"/_sim/redirect", "_control", self._control_redirect),
             *self.routes(),
         ]
         self._server: ThreadingHTTPServer | None = None
@@ -101,7 +116,7 @@ class SimulatorServer:
     # --- lifecycle ---------------------------------------------------------------------
     def start(self) -> SimulatorServer:
         handler = _make_handler(self)
-        self._server = ThreadingHTTPServer((self.host, self.port), handler)
+        self._server = QuietThreadingHTTPServer((self.host, self.port), handler)
         self._server.daemon_threads = True
         self.port = self._server.server_address[1]
         # A short poll interval: shutdown() waits up to one interval.
@@ -114,7 +129,7 @@ class SimulatorServer:
     def serve_forever(self) -> None:
         """Foreground mode for the management command."""
         handler = _make_handler(self)
-        self._server = ThreadingHTTPServer((self.host, self.port), handler)
+        self._server = QuietThreadingHTTPServer((self.host, self.port), handler)
         self._server.daemon_threads = True
         self.port = self._server.server_address[1]
         self._server.serve_forever()
@@ -211,6 +226,13 @@ class SimulatorServer:
                 200,
                 {"submits": self.submit_count, "calls": len(self.calls), "faults": [f.__dict__ for f in self.faults]},
             )
+
+    def _control_redirect(self, request, match) -> Answer:
+        """A 302 to ``?to=``: for testing that downloads re-check hosts on every hop."""
+        from urllib.parse import parse_qs
+
+        target = parse_qs(request.query).get("to", ["/"])[0]
+        return Answer(302, {}, headers={"Location": target})
 
     # --- files ---------------------------------------------------------------------------
     def serve_file(self, request, path: Path, run_faults: dict[str, dict]) -> None:
@@ -508,7 +530,7 @@ class StaticFileServer:
             def log_message(self, format, *args):
                 logger.debug("static %s", format % args)
 
-        self._server = ThreadingHTTPServer((host, port), Handler)
+        self._server = QuietThreadingHTTPServer((host, port), Handler)
         self._server.daemon_threads = True
         self.host = host
         self.port = self._server.server_address[1]

@@ -1,0 +1,60 @@
+# lipsync_site: `make run` for a working site, `make test` for the whole suite.
+SHELL := /bin/bash
+.DEFAULT_GOAL := run
+
+VENV := .venv
+PY := $(VENV)/bin/python
+# Reinstall only when the requirements change.
+REQ_STAMP := $(VENV)/.installed-$(shell cat requirements.txt | sha1sum | cut -c1-12)
+DEV_STAMP := $(VENV)/.installed-dev-$(shell cat requirements.txt requirements-dev.txt | sha1sum | cut -c1-12)
+
+# The demo runs jobs at once and still queues every attestation for the moderator;
+# production's default is review before the job runs (CONSENT_REVIEW_POLICY=before).
+export CONSENT_REVIEW_POLICY ?= after
+
+.PHONY: run test install install-dev lint fmt bench check-deploy clean
+
+$(PY):
+	@interpreter=$$(scripts/find-python) && echo "Creating $(VENV) with $$interpreter" && "$$interpreter" -m venv $(VENV)
+	@$(PY) -m pip install --quiet --upgrade pip
+
+$(REQ_STAMP): requirements.txt | $(PY)
+	$(PY) -m pip install --quiet -r requirements.txt
+	@rm -f $(VENV)/.installed-* && touch $@
+
+$(DEV_STAMP): requirements.txt requirements-dev.txt | $(PY)
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	@rm -f $(VENV)/.installed-dev-* && touch $@ $(REQ_STAMP)
+
+install: $(REQ_STAMP)
+
+install-dev: $(DEV_STAMP)
+
+run: install
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py seed_demo
+	@echo "Starting web (http://127.0.0.1:8000), worker, tracker and provider simulators; Ctrl-C stops them all."
+	$(VENV)/bin/honcho -f Procfile.dev start
+
+test: install-dev
+	@scripts/ensure-chromium
+	$(PY) -m pytest
+
+lint: install-dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(PY) manage.py makemigrations --check --dry-run
+
+fmt: install-dev
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+bench: install-dev
+	$(PY) -m pytest -m bench -s
+
+check-deploy: install
+	DJANGO_ENV=production DJANGO_SECRET_KEY="$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(64))')" \
+	DJANGO_ALLOWED_HOSTS=lipsync.example.com $(PY) manage.py check --deploy --fail-level WARNING
+
+clean:
+	rm -rf $(VENV) var staticfiles .pytest_cache .ruff_cache

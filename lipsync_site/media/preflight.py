@@ -1,0 +1,200 @@
+"""Preflight: what the seeds' input-quality advice says about these files, before any
+credit is held.
+
+Pure functions over stored assets (their probed facts and ``analysis``), so the form can
+run them on every step without touching the files again. Each check says pass, warn or
+block, with one line of reason and the advice behind it. Route limits (duration, size,
+resolution) are not here: they depend on the catalog, see ``jobs.services.creation``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from lipsync_site.media.models import Asset
+
+PASS, WARN, BLOCK = "pass", "warn", "block"
+
+MISMATCH_TOLERANCE = 0.10  # durations more than 10% apart drift (seed 000)
+MIN_PORTRAIT_SIDE = 512  # seed 002: "at least 512x512px"
+SMALL_FACE = 0.10  # a face under a tenth of the frame's height gives the mouth too few pixels
+SILENT_DBFS = -50.0
+MIN_ACTIVE_FRACTION = 0.03
+CLIPPED_FRACTION = 0.001
+
+ADVICE = {
+    "face": "Use footage with a clear, front-facing or near-front-facing face; profiles beyond about 45 degrees "
+    "and hands near the mouth reduce fidelity.",
+    "face_small": "Crop or reframe so the face fills more of the picture: head-and-shoulders works best.",
+    "faces_many": "Several faces are in frame and the provider cannot be told who speaks: crop to the speaker.",
+    "portrait_size": "Use a high-resolution portrait (at least 512x512 px) with a neutral expression and even light.",
+    "silent": "The voice drives the mouth: upload the recording with the speech in it.",
+    "clipped": "Clipped audio distorts the mouth shapes; re-export the voice at a lower level (WAV or "
+    "high-bitrate AAC preferred).",
+    "mismatch": "Match the voice length to the video: trim the audio or extend the video first, or pick how to "
+    "fit them below.",
+    "unchecked": "We could not look inside this file; check it yourself before paying.",
+}
+
+
+@dataclass(frozen=True)
+class Check:
+    code: str
+    level: str  # pass, warn, block
+    subject: str  # what the check is about, for the user ("Portrait", "Voice 2: french.mp3")
+    reason: str  # one line
+    advice: str = ""
+    # A block the user may lift by confirming explicitly (a stylized character has no
+    # face the detector knows).
+    confirmable: bool = False
+
+    @property
+    def blocks(self) -> bool:
+        return self.level == BLOCK
+
+
+def face_checks(asset: Asset, *, subject: str, confirmed_no_face: bool) -> list[Check]:
+    """Faces in a portrait, or in the frames sampled across a video."""
+    analysis = asset.analysis or {}
+    samples = analysis.get("faces")
+    if "error" in analysis or samples is None:
+        return [Check("face", WARN, subject, "We could not look for a face in this file.", ADVICE["unchecked"])]
+    with_face = [faces for faces in samples if faces]
+    if not with_face:
+        where = "the portrait" if asset.kind == Asset.Kind.IMAGE else f"any of {len(samples)} frames sampled"
+        if confirmed_no_face:
+            return [
+                Check(
+                    "face",
+                    WARN,
+                    subject,
+                    f"No face found in {where}; you confirmed it is a stylized character.",
+                    ADVICE["face"],
+                )
+            ]
+        return [
+            Check(
+                "face",
+                BLOCK,
+                subject,
+                f"No face found in {where}: the provider would charge for a video in which no mouth moves.",
+                ADVICE["face"] + " If this is a stylized character, confirm below to go ahead.",
+                confirmable=True,
+            )
+        ]
+    checks = []
+    if asset.kind == Asset.Kind.VIDEO and len(with_face) < len(samples):
+        checks.append(
+            Check(
+                "face",
+                WARN,
+                subject,
+                f"A face is visible in only {len(with_face)} of {len(samples)} sampled frames.",
+                ADVICE["face"],
+            )
+        )
+    else:
+        checks.append(Check("face", PASS, subject, "A face is visible.", ""))
+    largest = sorted(max(face[3] for face in faces) for faces in with_face)[len(with_face) // 2]
+    if largest < SMALL_FACE:
+        checks.append(
+            Check(
+                "face_small",
+                WARN,
+                subject,
+                f"The face is small: about {largest:.0%} of the picture's height.",
+                ADVICE["face_small"],
+            )
+        )
+    most = max(len(faces) for faces in samples)
+    if most > 1:
+        checks.append(Check("faces_many", WARN, subject, f"{most} faces are in frame at once.", ADVICE["faces_many"]))
+    return checks
+
+
+def portrait_size_check(portrait: Asset, *, subject: str) -> Check:
+    width, height = portrait.width or 0, portrait.height or 0
+    if min(width, height) < MIN_PORTRAIT_SIDE:
+        return Check(
+            "portrait_size",
+            WARN,
+            subject,
+            f"The portrait is {width}x{height} px, under 512x512.",
+            ADVICE["portrait_size"],
+        )
+    return Check("portrait_size", PASS, subject, f"The portrait is {width}x{height} px.")
+
+
+def audio_checks(voice: Asset, *, subject: str) -> list[Check]:
+    levels = (voice.analysis or {}).get("audio")
+    if not levels:
+        return [
+            Check("audio_level", WARN, subject, "We could not measure this recording's level.", ADVICE["unchecked"])
+        ]
+    if levels["rms_dbfs"] < SILENT_DBFS or levels["active_fraction"] < MIN_ACTIVE_FRACTION:
+        return [
+            Check(
+                "audio_level",
+                BLOCK,
+                subject,
+                f"The recording is silent or nearly so (average {levels['rms_dbfs']:.0f} dBFS, "
+                f"sound in {levels['active_fraction']:.0%} of it).",
+                ADVICE["silent"],
+            )
+        ]
+    checks = [Check("audio_level", PASS, subject, f"Speech level {levels['rms_dbfs']:.0f} dBFS.")]
+    if levels["clipped_fraction"] > CLIPPED_FRACTION:
+        checks.append(
+            Check(
+                "audio_clipped",
+                WARN,
+                subject,
+                f"The recording is clipped ({levels['clipped_fraction']:.1%} of samples at full scale).",
+                ADVICE["clipped"],
+            )
+        )
+    return checks
+
+
+def durations_differ(video_seconds: float | None, audio_seconds: float | None) -> bool:
+    if not video_seconds or not audio_seconds:
+        return False
+    return abs(video_seconds - audio_seconds) > MISMATCH_TOLERANCE * max(video_seconds, audio_seconds)
+
+
+def mismatch_check(video: Asset, voice: Asset, *, subject: str) -> Check:
+    video_s, voice_s = video.duration_seconds or 0.0, voice.duration_seconds or 0.0
+    if durations_differ(video_s, voice_s):
+        longer = "voice" if voice_s > video_s else "video"
+        return Check(
+            "mismatch",
+            WARN,
+            subject,
+            f"The voice lasts {voice_s:.1f} s and the video {video_s:.1f} s: the {longer} is "
+            f"{abs(voice_s - video_s) / max(video_s, voice_s):.0%} longer.",
+            ADVICE["mismatch"],
+        )
+    return Check("mismatch", PASS, subject, f"Voice {voice_s:.1f} s, video {video_s:.1f} s: close enough.")
+
+
+def run_checks(
+    *,
+    video: Asset | None = None,
+    portrait: Asset | None = None,
+    voices: list[Asset] = (),
+    confirmed_no_face: bool = False,
+) -> list[Check]:
+    """Every media check for one submission (one picture, any number of voices)."""
+    checks: list[Check] = []
+    if video is not None:
+        checks += face_checks(video, subject=f"Video: {video.display_name}", confirmed_no_face=confirmed_no_face)
+    if portrait is not None:
+        subject = f"Portrait: {portrait.display_name}"
+        checks += face_checks(portrait, subject=subject, confirmed_no_face=confirmed_no_face)
+        checks.append(portrait_size_check(portrait, subject=subject))
+    for index, voice in enumerate(voices, start=1):
+        subject = f"Voice {index}: {voice.display_name}" if len(voices) > 1 else f"Voice: {voice.display_name}"
+        checks += audio_checks(voice, subject=subject)
+        if video is not None:
+            checks.append(mismatch_check(video, voice, subject=subject))
+    return checks

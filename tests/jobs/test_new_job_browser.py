@@ -1,0 +1,68 @@
+"""The new-job form in headless Chromium: htmx uploads each file as it is chosen, swaps in
+preflight, routes and cost, and the start button creates the jobs."""
+
+import os
+import shutil
+
+import pytest
+from django.contrib.auth import get_user_model
+
+from lipsync_site.credits.services import grant_credits
+from lipsync_site.jobs.models import Job
+from tests import mediafactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.fixture
+def page(live_server):
+    if not CHROMIUM:
+        pytest.skip("no Chromium on this machine")
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        page = browser.new_page()
+        page.set_default_timeout(20_000)
+        yield page
+        browser.close()
+
+
+def sign_in(page, live_server):
+    user = get_user_model().objects.create_user("browser", password="pw-browser-browser")
+    grant_credits(user=user, amount=100, reason="test")
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("input[name=username]", "browser")
+    page.fill("input[name=password]", "pw-browser-browser")
+    page.click("button[type=submit], input[type=submit]")
+    return user
+
+
+def test_portrait_and_three_voices_through_htmx(page, live_server, media_dir):
+    user = sign_in(page, live_server)
+    portrait = mediafactory.make_image(media_dir / "face.png", picture=mediafactory.astronaut())
+    voices = [
+        mediafactory.make_audio(media_dir / f"{lang}.wav", seconds=6.0, freq=f)
+        for lang, f in (("en", 200), ("fr", 240), ("de", 280))
+    ]
+    page.goto(f"{live_server.url}/jobs/new/")
+    page.check("input[name=shape][value=portrait_audio]")  # htmx swaps in the portrait fields
+    page.wait_for_selector("input[name=portrait]")
+    page.set_input_files("input[name=portrait]", str(portrait))
+    page.wait_for_selector("input[name=portrait_asset]", state="attached")
+    page.set_input_files("input[name=voice_audio]", [str(voice) for voice in voices])
+    page.wait_for_selector("text=18 credits")
+    assert page.locator("#preflight [data-level=block]").count() == 0
+    assert page.locator("input[name=voice_assets]").count() == 3
+    if os.environ.get("SCREENSHOT_DIR"):
+        page.screenshot(path=os.path.join(os.environ["SCREENSHOT_DIR"], "new-job.png"), full_page=True)
+    page.fill("input[name=person_name]", "Ada Example")
+    page.check("input[name=likeness_consent]")
+    page.check("input[name=voice_provenance][value=own]")
+    page.check("input[name=no_misuse]")
+    page.click("#start-job")
+    page.wait_for_url(f"{live_server.url}/jobs/")
+    assert Job.objects.filter(owner=user).count() == 3
