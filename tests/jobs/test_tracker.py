@@ -211,3 +211,12 @@ def test_trackers_share_one_call_budget_through_the_database(site, runcomfy_sim,
     assert 2 <= polls <= 4, polls  # 1 + 3 s x 59/60: the two trackers together, not each
     for job in jobs:
         lifecycle.fail_job(job, message="test over")
+
+
+def test_job_runs_through_the_nemovideo_simulator(site, nemo_sim, make_job, owner, sync_tasks, drive):
+    job = make_job(route_id="nemovideo-lipsync")
+    lifecycle.submit_job(job.pk)
+    drive(lambda: refreshed(job).is_terminal, fast_forward=True)
+    assert job.status == Status.SUCCEEDED, list(job.events.values_list("message", flat=True))
+    assert job.hold.status == Hold.Status.CAPTURED and job.output.kind == "video"
+    assert CreditAccount.objects.get(user=owner).balance == 1000 - job.charged_credits
