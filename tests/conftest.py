@@ -114,3 +114,45 @@ def pytest_runtest_call(item):
         problems = ledger_problems()
         assert not problems, "ledger invariants broken:\n" + "\n".join(problems)
     return result
+
+
+# --- Real headless Chromium (Debian's package; Playwright's own download cannot work here)
+# Playwright launches headless with a fresh temporary profile of its own.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def chromium_path():
+    """Browser tests never skip themselves: without Chromium they fail, saying how to fix it."""
+    import os
+    import shutil
+
+    path = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or shutil.which("chromium-browser")
+    if not path:
+        pytest.fail("Chromium is missing: run scripts/ensure-chromium (apt-get install chromium) or set CHROMIUM_PATH")
+    return path
+
+
+@pytest.fixture
+def page(live_server, chromium_path):
+    import os
+
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API runs an event loop in this thread; the ORM calls the tests
+    # make between browser steps are ordinary blocking calls.
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1200, "height": 900})
+        page.set_default_timeout(30_000)
+        yield page
+        browser.close()

@@ -64,6 +64,9 @@ def shape_choices():
     return [(shape.value, shape.label) for shape in InputShape]
 
 
+CONSENT_ANSWERS = ["person_name", "likeness_consent", "voice_provenance", "speaker_name", "public_figure", "no_misuse"]
+
+
 class NewJobForm(forms.Form):
     shape = forms.ChoiceField(
         choices=shape_choices, initial=InputShape.VIDEO_AUDIO, widget=forms.RadioSelect, label="What do you have?"
@@ -171,6 +174,11 @@ class NewJobForm(forms.Form):
                 required=False,
                 label=f"Voice {index}: whose voice, and by what right",
             )
+        # What the user types or ticks in the consent answers survives every preflight swap
+        # of the form, even one that was in flight while they typed (htmx keeps elements
+        # marked hx-preserve, matched by id). Errors render beside them, outside.
+        for name in CONSENT_ANSWERS + [f"speaker_name_{index}" for index in range(1, voice_count + 1)]:
+            self.fields[name].widget.attrs["hx-preserve"] = "true"
 
     @property
     def needs(self) -> tuple[str, ...]:

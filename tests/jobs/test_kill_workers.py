@@ -10,76 +10,19 @@ per job, and the ledger must check clean.
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
-import sys
 import time
 import uuid
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
 from django.utils import timezone
 
 from lipsync_site.credits.models import Hold
 from lipsync_site.jobs.models import Job, Status
+from tests.processes import Workers, database_env
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def database_env() -> dict[str, str]:
-    db = connection.settings_dict
-    if db["ENGINE"] == "django.db.backends.sqlite3":
-        return {"DATABASE_URL": "", "SQLITE_PATH": str(db["NAME"])}
-    auth = db["USER"] + (f":{db['PASSWORD']}" if db.get("PASSWORD") else "")
-    return {"DATABASE_URL": f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"}
-
-
-class Workers:
-    """The subprocesses of one test, each in its own process group (qcluster forks)."""
-
-    def __init__(self, env: dict[str, str], logdir: Path):
-        self.env = env
-        self.logdir = logdir
-        self.procs: dict[str, subprocess.Popen] = {}
-        self.starts = 0
-
-    def start(self, name: str, *args: str) -> None:
-        self.starts += 1
-        log = open(self.logdir / f"{name}-{self.starts}.log", "wb")  # noqa: SIM115 (closed with the process)
-        self.procs[name] = subprocess.Popen(
-            [sys.executable, "manage.py", *args],
-            cwd=ROOT,
-            env=self.env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-
-    def start_cluster(self) -> None:
-        self.start("qcluster", "qcluster")
-
-    def start_tracker(self) -> None:
-        self.start("tracker", "track_jobs", "--concurrency", "2", "--sweep-every", "0.5")
-
-    def kill(self, name: str) -> None:
-        proc = self.procs.pop(name)
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=10)
-
-    def stop_all(self) -> None:
-        for name in list(self.procs):
-            self.kill(name)
-
-    def logs(self) -> str:
-        files = sorted(self.logdir.glob("*.log"))
-        return "\n".join(f"--- {path.name}\n{path.read_text(errors='replace')[-3000:]}" for path in files)
-
 
 REDIS_FOR_TESTS = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/5")
 

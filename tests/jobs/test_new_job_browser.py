@@ -2,7 +2,6 @@
 preflight, routes and cost, and the start button creates the jobs."""
 
 import os
-import shutil
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -12,23 +11,6 @@ from lipsync_site.jobs.models import Job
 from tests import mediafactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or shutil.which("chromium-browser")
-
-
-@pytest.fixture
-def page(live_server):
-    if not CHROMIUM:
-        pytest.skip("no Chromium on this machine")
-    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        page = browser.new_page()
-        page.set_default_timeout(20_000)
-        yield page
-        browser.close()
 
 
 def sign_in(page, live_server):
