@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.utils.html import format_html
 
 from lipsync_site.jobs.models import Job, JobEvent
 
@@ -22,11 +23,12 @@ class JobAdmin(admin.ModelAdmin):
         "route_id",
         "estimated_credits",
         "charged_credits",
+        "lipsync_check",
         "submit_attempts",
         "lease_owner",
         "created_at",
     )
-    list_filter = ("status", "route_id", "provider")
+    list_filter = ("status", "route_id", "provider", "mouth_moving")
     date_hierarchy = "created_at"
     search_fields = ("id", "owner__username", "provider_request_id")
     inlines = [JobEventInline]
@@ -34,3 +36,13 @@ class JobAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+    @admin.display(description="Lip-sync check", ordering="lipsync_score")
+    def lipsync_check(self, obj):
+        if obj.mouth_moving is None:
+            return "-"
+        if obj.mouth_moving:
+            return format_html("{} ({})", "moving", f"{obj.lipsync_score:.2f}")
+        return format_html(
+            '<strong style="color:#b45309">{}</strong> ({})', "mouth may not be moving", f"{obj.lipsync_score:.2f}"
+        )

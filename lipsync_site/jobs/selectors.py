@@ -21,4 +21,7 @@ def job_page_context(job: Job, user) -> dict:
     if job.status == Status.SUCCEEDED and job.output_id and context["rejection"] is None:
         context["player_url"] = links.user_url(job.output, links.Purpose.VIEW, user=user)
         context["download_url"] = links.user_url(job.output, links.Purpose.DOWNLOAD, user=user)
+        if job.poster_id:
+            context["poster_url"] = links.user_url(job.poster, links.Purpose.VIEW, user=user)
+        context["drift_noticeable"] = abs(job.duration_drift_seconds or 0) >= 0.1
     return context

@@ -42,7 +42,9 @@ from lipsync_site.providers.catalog import InputShape
 
 def _owned_job(request, job_id) -> Job:
     # Another user's job is a 404, exactly like a job that does not exist.
-    return get_object_or_404(Job.objects.select_related("output", "attestation", "hold"), pk=job_id, owner=request.user)
+    return get_object_or_404(
+        Job.objects.select_related("output", "poster", "attestation", "hold"), pk=job_id, owner=request.user
+    )
 
 
 @login_required

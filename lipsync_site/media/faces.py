@@ -39,7 +39,13 @@ def cascade() -> cv2.CascadeClassifier:
 MIN_CONFIDENCE = 1.5  # the cascade's level weight; weaker hits are patterns on clothes
 
 
-def detect_faces(image: np.ndarray, *, detect_width: int = DETECT_WIDTH, min_fraction: float = 0.08) -> list[FaceBox]:
+def detect_faces(
+    image: np.ndarray,
+    *,
+    detect_width: int = DETECT_WIDTH,
+    min_fraction: float = 0.08,
+    min_confidence: float = MIN_CONFIDENCE,
+) -> list[FaceBox]:
     """Faces in an RGB frame or a luma plane, most confident first, in the image's own
     pixel coordinates."""
     height, width = image.shape[:2]
@@ -56,7 +62,7 @@ def detect_faces(image: np.ndarray, *, detect_width: int = DETECT_WIDTH, min_fra
     return [
         FaceBox(x / scale, y / scale, w / scale, h / scale)
         for weight, (x, y, w, h) in ranked
-        if weight >= MIN_CONFIDENCE
+        if weight >= min_confidence
     ]
 
 

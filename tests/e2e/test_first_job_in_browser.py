@@ -77,6 +77,8 @@ def test_first_job_from_sign_in_to_seeking_the_result(page, live_server, worker,
         events = "\n".join(str(event) for event in job.events.all())
         raise AssertionError(f"the job did not finish:\n{events}\n{worker.logs()}") from None
     assert page.locator("#job-progress").get_attribute("value") == "100"
+    assert page.locator("#lipsync-check").get_attribute("data-check") == "moving"
+    assert page.locator("video#result-player").get_attribute("poster")
 
     player = page.locator("video#result-player")
     player.evaluate("v => new Promise(r => v.readyState >= 1 ? r() : v.addEventListener('loadedmetadata', r))")

@@ -58,6 +58,10 @@ def test_job_runs_from_form_to_signed_download(
     assert partial.status_code == 286  # htmx swaps it in and stops polling
     html = partial.content.decode()
     assert 'id="result-player"' in html and "<html" not in html
+    # The test clip has no face: the output check says the mouth may not be moving.
+    assert job.mouth_moving is False and job.lipsync_score == 0.0
+    assert 'data-check="not-moving"' in html and "The mouth may not be moving" in html
+    assert job.poster is not None and job.poster.kind == "image"
     download = re.search(r'id="download-link" href="([^"]+)"', html).group(1)
 
     response = owner_client.get(download)

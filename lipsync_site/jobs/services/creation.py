@@ -23,7 +23,7 @@ from lipsync_site.media.probe import MediaRejected
 from lipsync_site.media.render import output_seconds
 from lipsync_site.media.services import discard_new_files, store_upload
 from lipsync_site.providers import catalog
-from lipsync_site.providers.catalog import InputShape, Route, get_route
+from lipsync_site.providers.catalog import InputShape, Route, get_route, is_simulated
 
 logger = logging.getLogger(__name__)
 
@@ -196,6 +196,11 @@ class RouteOffer:
     @property
     def credits_each(self) -> tuple[int, ...]:
         return tuple(self.route.estimate_credits(seconds) for seconds in self.seconds)
+
+    @property
+    def simulated(self) -> bool:
+        """No key for this provider: the route runs against the loopback simulator."""
+        return is_simulated(self.route)
 
 
 def offer_routes(
