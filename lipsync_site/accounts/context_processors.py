@@ -5,6 +5,8 @@ def account(request):
     """What the base layout shows in the header."""
     context = {"site_name": "lipsync", "simulated_providers": not settings.RUNCOMFY_API_KEY}
     user = getattr(request, "user", None)
+    if getattr(request, "htmx", False):
+        return context  # fragments never render the header: no queries for it on every poll
     if user is not None and user.is_authenticated:
         from lipsync_site.credits.models import CreditAccount
 
