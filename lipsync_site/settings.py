@@ -249,6 +249,27 @@ NEMO_RATE_LIMIT_WAIT_SECONDS = env_float("NEMO_RATE_LIMIT_WAIT_SECONDS", 30.0)
 # An edit that has not shown up in the session state this long after it was sent failed.
 NEMO_EDIT_GRACE_SECONDS = env_float("NEMO_EDIT_GRACE_SECONDS", 1200.0)
 
+# --- E-mail (job finished, failed or cancelled) ---------------------------------------
+# Development prints mail to the console; production sets EMAIL_BACKEND to Django's SMTP
+# backend and the EMAIL_* connection knobs below.
+EMAIL_BACKEND_PATH = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+_SMTP = EMAIL_BACKEND_PATH.endswith("smtp.EmailBackend")
+MAILERS = {
+    "default": {
+        "BACKEND": EMAIL_BACKEND_PATH,
+        "OPTIONS": {
+            "host": env_str("EMAIL_HOST", "localhost"),
+            "port": env_int("EMAIL_PORT", 587),
+            "username": env_str("EMAIL_HOST_USER"),
+            "password": env_str("EMAIL_HOST_PASSWORD"),
+            "use_tls": env_bool("EMAIL_USE_TLS", True),
+        }
+        if _SMTP
+        else {},
+    }
+}
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "lipsync <noreply@localhost>")
+
 # --- Logging ----------------------------------------------------------------------------
 LOGGING = {
     "version": 1,

@@ -101,6 +101,8 @@ class Job(models.Model):
     collect_attempts = models.PositiveSmallIntegerField(default=0)
     # Past this the job fails and its hold is released (from the route's limits).
     deadline_at = models.DateTimeField(null=True, blank=True)
+    # When the owner was told the job finished (set once, by a guarded update).
+    notified_at = models.DateTimeField(null=True, blank=True)
 
     output = models.ForeignKey("media.Asset", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     poster = models.ForeignKey("media.Asset", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
@@ -173,6 +175,8 @@ class Job(models.Model):
                 message=message[:2000],
                 payload=redact(payload or {}),
             )
+            if to in TERMINAL and to != Status.REJECTED:
+                _enqueue_notification(self.pk)
         self.refresh_from_db()
         return event
 
@@ -186,6 +190,14 @@ class Job(models.Model):
             message=message[:2000],
             payload=redact(payload or {}),
         )
+
+
+def _enqueue_notification(job_id) -> None:
+    """Tell the owner the job finished, once the finishing transaction commits."""
+    from django_q.tasks import async_task
+
+    key = str(job_id)
+    transaction.on_commit(lambda: async_task("lipsync_site.jobs.tasks.notify_owner", key, task_name=f"notify {key}"))
 
 
 class JobEvent(models.Model):

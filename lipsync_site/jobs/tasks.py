@@ -24,3 +24,9 @@ def sweep() -> None:
     from lipsync_site.jobs.sweep import sweep as run_sweep
 
     run_sweep()
+
+
+def notify_owner(job_id: str) -> None:
+    from lipsync_site.jobs.notifications import notify_owner as notify
+
+    notify(job_id)

@@ -1,0 +1,46 @@
+"""Telling the owner a job has finished: a job that fails silently is a top complaint of
+lip-sync users. Sent once per job, whatever the queue redelivers."""
+
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.urls import reverse
+from django.utils import timezone
+
+from lipsync_site.jobs.models import Job, Status
+
+logger = logging.getLogger(__name__)
+
+SUBJECTS = {
+    Status.SUCCEEDED: "Your lip-synced video is ready",
+    Status.FAILED: "Your lip-sync job failed; your credits were returned",
+    Status.CANCELLED: "Your lip-sync job was cancelled",
+}
+
+
+def notify_owner(job_id) -> bool:
+    """E-mail the owner about a finished job. True if this call sent it."""
+    job = Job.objects.select_related("owner").get(pk=job_id)
+    if job.status not in SUBJECTS or not job.owner.email:
+        return False
+    # Claim the notification first: a redelivered task finds it taken and sends nothing.
+    if not Job.objects.filter(pk=job.pk, notified_at__isnull=True).update(notified_at=timezone.now()):
+        return False
+    link = settings.PUBLIC_BASE_URL + reverse("jobs:detail", args=[job.pk])
+    lines = [f"{job.title or 'Your job'}: {job.get_status_display().lower()}."]
+    if job.status == Status.SUCCEEDED:
+        lines.append(f"{job.charged_credits} credits were charged.")
+        if job.mouth_moving is False:
+            lines.append("Our check could not see the mouth move with the voice: watch it before you use it.")
+    elif job.error_message:
+        lines.append(job.error_message)
+    lines.append(f"See it here (sign in first): {link}")
+    try:
+        send_mail(SUBJECTS[job.status], "\n\n".join(lines), None, [job.owner.email])
+    except OSError:
+        logger.exception("Could not e-mail the owner of job %s", job.pk)
+        return False
+    return True
