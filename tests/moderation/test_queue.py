@@ -229,3 +229,9 @@ def test_a_moderator_clears_a_queue_of_ten_quickly(moderator_client, owner, face
     assert "queue-empty" in moderator_client.get(queue).content.decode()
     statuses = [Job.objects.get(pk=job.pk).status for job in jobs]
     assert statuses.count(Status.REJECTED) == 4 and statuses.count(Status.QUEUED) == 6
+
+
+def test_moderators_find_the_queue_in_the_site_header(moderator_client, owner_client):
+    queue = reverse("admin:consent_attestation_queue")
+    assert f'href="{queue}"' in moderator_client.get(reverse("jobs:list")).content.decode()
+    assert f'href="{queue}"' not in owner_client.get(reverse("jobs:list")).content.decode()
