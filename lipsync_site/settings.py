@@ -250,9 +250,12 @@ NEMO_RATE_LIMIT_WAIT_SECONDS = env_float("NEMO_RATE_LIMIT_WAIT_SECONDS", 30.0)
 NEMO_EDIT_GRACE_SECONDS = env_float("NEMO_EDIT_GRACE_SECONDS", 1200.0)
 
 # --- E-mail (job finished, failed or cancelled) ---------------------------------------
-# Development prints mail to the console; production sets EMAIL_BACKEND to Django's SMTP
-# backend and the EMAIL_* connection knobs below.
-EMAIL_BACKEND_PATH = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# Development prints mail to the console; production sends through SMTP, configured by the
+# EMAIL_* knobs below (EMAIL_BACKEND picks any other backend).
+EMAIL_BACKEND_PATH = env_str(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.smtp.EmailBackend" if PRODUCTION else "django.core.mail.backends.console.EmailBackend",
+)
 _SMTP = EMAIL_BACKEND_PATH.endswith("smtp.EmailBackend")
 MAILERS = {
     "default": {
