@@ -10,7 +10,9 @@ import enum
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, ClassVar, Protocol
+
+from lipsync_site.redaction import redact, redact_text
 
 if TYPE_CHECKING:
     from lipsync_site.providers.catalog import Route
@@ -57,6 +59,9 @@ class SubmitOptions:
     extra: dict = field(default_factory=dict)  # route-specific: aspect_ratio, voice_id, ...
     # Called with a fraction 0..1 by providers that run here and know their progress.
     on_progress: Callable[[float], None] | None = None
+    # Called now and then (at most every few seconds) while a submit blocks for long (a
+    # NemoVideo edit streams for up to 15 minutes): the caller renews its lease on the job.
+    keepalive: Callable[[], None] | None = None
 
 
 @dataclass(frozen=True)
@@ -65,7 +70,12 @@ class PollResult:
     queue_position: int | None = None
     progress: float | None = None  # 0..1 when known
     message: str = ""  # failure reason for the user, when failed
-    payload: dict = field(default_factory=dict)  # raw answer excerpt (redacted before storing)
+    payload: dict = field(default_factory=dict)  # raw answer excerpt, redacted
+
+    def __post_init__(self):
+        # Provider text reaches pages, e-mails and event rows: mask secrets at the boundary.
+        object.__setattr__(self, "message", redact_text(self.message))
+        object.__setattr__(self, "payload", redact(self.payload))
 
 
 @dataclass(frozen=True)
@@ -75,12 +85,17 @@ class ProviderOutput:
 
 
 class ProviderError(Exception):
-    """Base of the taxonomy. ``message`` is safe to show to the audience the subclass names."""
+    """Base of the taxonomy. ``message`` is safe to show to the audience the subclass names.
+
+    Message and payload are redacted here, once, for every adapter: a provider that echoes
+    our key in its error text must not leak it to a page, an e-mail or an event row.
+    """
 
     def __init__(self, message: str, *, payload: dict | None = None):
+        message = redact_text(str(message))
         super().__init__(message)
         self.message = message
-        self.payload = payload or {}
+        self.payload = redact(payload or {})
 
 
 class RetryableError(ProviderError):
@@ -118,6 +133,9 @@ class SubmissionUncertain(ProviderError):
 
 class Provider(Protocol):
     name: str
+    # True only where the provider documents that a resent submit with the same
+    # ``SubmitOptions.idempotency_key`` cannot start (or charge) a second request.
+    supports_idempotency_keys: ClassVar[bool]
 
     def submit(self, route: Route, inputs: SubmitInputs, options: SubmitOptions) -> str:
         """Start a request; return the provider's request id."""

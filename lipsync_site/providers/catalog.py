@@ -81,6 +81,8 @@ class Route:
     # For generated clips (no source video): the output length the user may ask for.
     output_seconds_range: tuple[float, float] | None = None
     defaults: dict = field(default_factory=dict)  # body values used when options.extra lacks them
+    # Optional body fields the model's schema has, sent from options.extra or defaults.
+    body_options: tuple[str, ...] = ()
     enabled: bool = True  # admin switch (RouteOverride)
     unconfirmed: str = ""  # what PROVIDERS.md could not confirm, for the admin
 
@@ -250,6 +252,7 @@ ROUTES: tuple[Route, ...] = (
         output_seconds_range=(2.0, 15.0),
         body="wan_t2v",
         defaults={"aspect_ratio": "16:9", "resolution": "720p", "duration": 5},
+        body_options=("aspect_ratio", "resolution", "duration", "negative_prompt", "seed"),
         pick_for="Full scene control (not just a portrait) with a specific voiceover; open-weights pipeline.",
         avoid_for='The simplest "portrait talks": use OmniHuman.',
         limits={"aspect_ratios": _ASPECT_RATIOS, "resolutions": ("720p", "1080p")},
@@ -266,13 +269,15 @@ ROUTES: tuple[Route, ...] = (
         minimum_credits=30,
         max_duration_seconds=15.0,
         min_duration_seconds=3.0,
-        max_text_chars=2000,
+        max_text_chars=2500,
         output_seconds_range=(3.0, 15.0),
         body="happyhorse",
-        defaults={"aspect_ratio": "16:9", "resolution": "720p", "duration": 5},
+        # The schema's default is 1080P; 720P keeps the price and the wait down.
+        defaults={"aspect_ratio": "16:9", "resolution": "720P", "duration": 5},
+        body_options=("aspect_ratio", "resolution", "duration", "seed"),
         pick_for="A written script with speech generated in the same pass; social and UGC clips.",
         avoid_for="Locking the mouth to a pre-recorded voiceover.",
-        limits={"aspect_ratios": _ASPECT_RATIOS, "resolutions": ("720p", "1080p")},
+        limits={"aspect_ratios": _ASPECT_RATIOS, "resolutions": ("720P", "1080P")},
         unconfirmed="Availability and id spelling vary between snapshots (1-0 vs 1.0); price assumed.",
     ),
     Route(
@@ -286,14 +291,17 @@ ROUTES: tuple[Route, ...] = (
         minimum_credits=30,
         max_duration_seconds=15.0,
         min_duration_seconds=3.0,
-        max_input_bytes=50 * MB,
-        max_text_chars=2000,
+        max_input_bytes=10 * MB,
+        max_text_chars=5000,
+        min_side_px=300,
         output_seconds_range=(3.0, 15.0),
         body="happyhorse",
-        defaults={"aspect_ratio": "16:9", "resolution": "720p", "duration": 5},
+        # No aspect_ratio: the output takes the portrait's aspect (the schema has no such field).
+        defaults={"resolution": "720P", "duration": 5},
+        body_options=("resolution", "duration", "seed"),
         pick_for="A portrait that speaks a written script, speech generated in the same pass.",
         avoid_for="Locking the mouth to a pre-recorded voiceover.",
-        limits={"aspect_ratios": _ASPECT_RATIOS, "resolutions": ("720p", "1080p"), "max_image_bytes": 50 * MB},
+        limits={"resolutions": ("720P", "1080P"), "max_image_bytes": 10 * MB, "aspect_range": (1 / 2.5, 2.5)},
         unconfirmed="Availability and id spelling vary between snapshots (1-0 vs 1.0); price assumed.",
     ),
     Route(

@@ -4,13 +4,20 @@ httpx has traps (PLATFORM.md): proxies from the environment, no total deadline, 
 only on connection setup. Every provider call goes through a client made here: a timeout
 on each operation, ``trust_env`` off, redirects never followed automatically. Downloads
 stream to disk with a host allowlist, a byte cap and a total deadline.
+
+Clients are shared: one per provider (and base URL) and process (``shared_client``), so a
+call reuses the connection pool instead of building a client and its TLS context each
+time. Credentials travel in each request's headers, never in the shared client, and every
+call passes its own timeout (``call_timeout``). A forked worker builds its own clients.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
@@ -26,17 +33,74 @@ CHUNK_BYTES = 256 * 1024
 MAX_REDIRECTS = 3
 
 
+def call_timeout(seconds: float | None = None) -> httpx.Timeout:
+    """The timeout of one call: ``seconds`` per operation (the setting by default)."""
+    seconds = seconds if seconds is not None else settings.PROVIDER_HTTP_TIMEOUT_SECONDS
+    return httpx.Timeout(seconds, connect=min(seconds, 10.0))
+
+
 def make_client(
     *, base_url: str = "", headers: dict[str, str] | None = None, timeout: float | None = None
 ) -> httpx.Client:
-    seconds = timeout if timeout is not None else settings.PROVIDER_HTTP_TIMEOUT_SECONDS
+    """A new client with the house rules. Prefer ``shared_client``: building one costs
+    milliseconds of CPU (its TLS context) on every call."""
     return httpx.Client(
         base_url=base_url,
         headers=headers or {},
-        timeout=httpx.Timeout(seconds, connect=min(seconds, 10.0)),
+        timeout=call_timeout(timeout),
         follow_redirects=False,
         trust_env=False,
+        # Idle pooled connections are dropped before typical server keep-alive limits
+        # (nginx 75 s, load balancers 60 s), so a reused connection is rarely stale.
+        limits=httpx.Limits(max_connections=50, max_keepalive_connections=10, keepalive_expiry=5.0),
     )
+
+
+class _ClientPool:
+    """One client per name and process; a new base URL (tests, a settings change) replaces
+    the client of that name. Forked children never use their parent's sockets."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._pid = os.getpid()
+        self._clients: dict[str, tuple[str, httpx.Client]] = {}
+
+    def get(self, name: str, base_url: str) -> httpx.Client:
+        with self._lock:
+            if self._pid != os.getpid():
+                # The parent's connections belong to the parent: forget them, never close them.
+                self._clients = {}
+                self._pid = os.getpid()
+            known = self._clients.get(name)
+            if known is not None and known[0] == base_url and not known[1].is_closed:
+                return known[1]
+            client = make_client(base_url=base_url)
+            self._clients[name] = (base_url, client)
+        if known is not None:
+            known[1].close()
+        return client
+
+    def close_all(self) -> None:
+        with self._lock:
+            clients, self._clients = self._clients, {}
+        for _base_url, client in clients.values():
+            client.close()
+
+
+_pool = _ClientPool()
+
+
+def shared_client(name: str, *, base_url: str = "") -> httpx.Client:
+    """The process's client for ``name`` ("runcomfy", "nemovideo", "syncso", "download").
+
+    No credentials and no default headers: pass them, and ``timeout=call_timeout()``, on
+    each request.
+    """
+    return _pool.get(name, base_url)
+
+
+def close_shared_clients() -> None:
+    _pool.close_all()
 
 
 def retry_after_seconds(response: httpx.Response, default: float) -> float:
@@ -80,13 +144,16 @@ def download_to_path(
     allowed_suffixes: Iterable[str],
     deadline_seconds: float | None = None,
     timeout: float | None = None,
+    auth_headers: Callable[[str], dict[str, str]] | None = None,
 ) -> int:
     """Stream ``url`` into ``destination``; return the bytes written.
 
     Refuses hosts outside the allowlist (also on every redirect hop, followed by hand),
     aborts past ``max_bytes`` (announced or counted) and past the total deadline, and
-    treats a body shorter than its ``Content-Length`` as truncated (retryable). No
-    credentials are sent: output URLs are pre-signed by the provider. A failed download
+    treats a body shorter than its ``Content-Length`` as truncated (retryable). Output URLs
+    are pre-signed, so no credentials are sent, except where ``auth_headers(url)`` gives
+    some: the adapter's own API host (NemoVideo's download fallback). It is asked again on
+    every redirect hop, so a redirect away from that host drops them. A failed download
     leaves no partial file behind.
     """
     extra_hosts = list(settings.PROVIDER_EXTRA_DOWNLOAD_HOSTS)
@@ -95,21 +162,23 @@ def download_to_path(
         deadline_seconds if deadline_seconds is not None else settings.PROVIDER_DOWNLOAD_DEADLINE_SECONDS
     )
     destination = Path(destination)
+    client = shared_client("download")
     try:
-        with make_client(timeout=timeout) as client:
-            for _hop in range(MAX_REDIRECTS + 1):
-                if not host_allowed(url, suffixes=allowed_suffixes, extra_hosts=extra_hosts):
-                    raise OutputRejected(
-                        f"The provider's output is on a host we do not download from ({urlsplit(url).hostname})."
-                    )
-                # identity: count and store the bytes the host sends, as Content-Length says.
-                with client.stream("GET", url, headers={"Accept-Encoding": "identity"}) as response:
-                    if response.is_redirect:
-                        location = response.headers.get("location", "")
-                        url = urljoin(url, location)
-                        continue
-                    return _write_body(response, destination, max_bytes=max_bytes, deadline=deadline)
-            raise OutputRejected("The provider's output redirected too many times.")
+        for _hop in range(MAX_REDIRECTS + 1):
+            credentials = auth_headers(url) if auth_headers is not None else {}
+            if not credentials and not host_allowed(url, suffixes=allowed_suffixes, extra_hosts=extra_hosts):
+                raise OutputRejected(
+                    f"The provider's output is on a host we do not download from ({urlsplit(url).hostname})."
+                )
+            # identity: count and store the bytes the host sends, as Content-Length says.
+            headers = {"Accept-Encoding": "identity", **credentials}
+            with client.stream("GET", url, headers=headers, timeout=call_timeout(timeout)) as response:
+                if response.is_redirect:
+                    location = response.headers.get("location", "")
+                    url = urljoin(url, location)
+                    continue
+                return _write_body(response, destination, max_bytes=max_bytes, deadline=deadline)
+        raise OutputRejected("The provider's output redirected too many times.")
     except httpx.TimeoutException as exc:
         _discard(destination)
         raise RetryableError(f"Downloading the output timed out ({type(exc).__name__}).", delay=10.0) from None

@@ -158,6 +158,14 @@ def fit_problems(route: Route, facts: ProbeFacts | dict | None) -> list[str]:
             problems.append(f"{route.label} needs a picture of at least {route.min_side_px} px on its short side.")
         if route.max_side_px is not None and long > route.max_side_px:
             problems.append(f"{route.label} takes pictures up to {route.max_side_px} px on the long side.")
+        aspect_range = route.limits.get("aspect_range")
+        if aspect_range and facts.height:
+            low, high = aspect_range
+            if not low <= facts.width / facts.height <= high:
+                problems.append(
+                    f"{route.label} takes pictures from 1:{1 / low:g} (tall) to {high:g}:1 (wide); "
+                    f"yours is {facts.width}x{facts.height}."
+                )
     if facts.text_chars is not None and route.max_text_chars is not None and facts.text_chars > route.max_text_chars:
         problems.append(
             f"{route.label} takes scripts up to {route.max_text_chars} characters; yours has {facts.text_chars}."

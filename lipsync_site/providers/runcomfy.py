@@ -45,11 +45,23 @@ ACCOUNT_CODES = {
 }
 NOT_FOUND_CODES = {404001}
 
+# Every status word the official clients accept (README: which source says what). Status
+# and result share the vocabulary; anything else keeps the request running, as the CLI does.
+QUEUED_WORDS = {"in_queue", "pending", "waiting", "starting", "queued"}
+RUNNING_WORDS = {"in_progress", "processing", "running"}
+SUCCESS_WORDS = {"succeeded", "completed"}
+CANCELLED_WORDS = {"cancelled", "canceled"}
+FAILED_WORDS = {"failed"}
+TERMINAL_WORDS = SUCCESS_WORDS | CANCELLED_WORDS | FAILED_WORDS
+
 _KINDS = {"video": "video", "videos": "video", "image": "image", "images": "image", "audio": "audio"}
 
 
 class RunComfyProvider:
     name = "runcomfy"
+    # RunComfy documents no idempotency for POST /v1/models/{id}; its own ComfyUI client
+    # says never to retry a paid POST. A submit with an unknown outcome is never resent.
+    supports_idempotency_keys = False
 
     # --- configuration, read on every call so settings changes take effect ---------------------
     @property
@@ -60,27 +72,26 @@ class RunComfyProvider:
         return settings.RUNCOMFY_SIMULATOR_URL if self.simulated else settings.RUNCOMFY_BASE_URL
 
     def _client(self) -> httpx.Client:
+        return http.shared_client(self.name, base_url=self._base_url())
+
+    def _headers(self) -> dict[str, str]:
         token = settings.RUNCOMFY_API_KEY or SIMULATOR_TOKEN
-        return http.make_client(
-            base_url=self._base_url(),
-            headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
-        )
+        return {"Authorization": f"Bearer {token}", "Accept": "application/json"}
 
     # --- the interface -------------------------------------------------------------------------
     def submit(self, route: Route, inputs: SubmitInputs, options: SubmitOptions) -> str:
         body = build_body(route, inputs, options)
         path = "/v1/models/" + quote(route.model_id, safe="/")
-        with self._client() as client:
-            try:
-                response = client.post(path, json=body)
-            except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
-                # Never reached the service: safe to send again.
-                raise RetryableError(f"RunComfy could not be reached ({type(exc).__name__}).", delay=10.0) from None
-            except httpx.TransportError as exc:
-                # Sent, but no answer (read timeout, dropped connection): it may have been queued.
-                raise SubmissionUncertain(
-                    f"RunComfy did not answer the submission ({type(exc).__name__}); it may have been queued."
-                ) from None
+        try:
+            response = self._client().post(path, json=body, headers=self._headers(), timeout=http.call_timeout())
+        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+            # Never reached the service: safe to send again.
+            raise RetryableError(f"RunComfy could not be reached ({type(exc).__name__}).", delay=10.0) from None
+        except httpx.TransportError as exc:
+            # Sent, but no answer (read timeout, dropped connection): it may have been queued.
+            raise SubmissionUncertain(
+                f"RunComfy did not answer the submission ({type(exc).__name__}); it may have been queued."
+            ) from None
         answer = self._check(response, submitting=True)
         request_id = answer.get("request_id") if isinstance(answer, dict) else None
         if not request_id or not isinstance(request_id, str):
@@ -92,44 +103,53 @@ class RunComfyProvider:
 
     def poll(self, request_id: str) -> PollResult:
         status = self._get(f"/v1/requests/{_rid(request_id)}/status")
-        value = str(status.get("status", "")).lower()
-        if value == "in_queue":
+        value = _word(status)
+        if value in QUEUED_WORDS:
             position = status.get("queue_position")
             return PollResult(
                 RequestState.QUEUED,
-                queue_position=position if isinstance(position, int) else None,
+                queue_position=position if isinstance(position, int) and not isinstance(position, bool) else None,
                 payload=_excerpt(status),
             )
-        if value == "in_progress":
+        if value in RUNNING_WORDS:
             return PollResult(
                 RequestState.RUNNING, progress=_fraction(status.get("progress")), payload=_excerpt(status)
             )
-        if value == "cancelled":
-            return PollResult(RequestState.CANCELLED, payload=_excerpt(status))
-        if value in {"completed", "failed", "succeeded"}:
-            result = self._get(f"/v1/requests/{_rid(request_id)}/result")
-            outcome = str(result.get("status", "")).lower()
-            if outcome == "succeeded":
-                return PollResult(RequestState.SUCCEEDED, progress=1.0, payload=_excerpt(result))
-            if outcome == "cancelled":
-                return PollResult(RequestState.CANCELLED, payload=_excerpt(result))
-            if outcome == "failed" or value == "failed":
-                return PollResult(RequestState.FAILED, message=_failure_message(result), payload=_excerpt(result))
-            # completed but the result is not there yet: poll again
-            return PollResult(RequestState.RUNNING, payload=_excerpt(result))
-        raise RetryableError(
-            f"RunComfy answered an unknown status {value[:40]!r}.", delay=10.0, payload=_excerpt(status)
-        )
+        if value in TERMINAL_WORDS:
+            return self._result_state(request_id, status_word=value)
+        # A word no official client names: keep polling (the CLI does) and say so.
+        logger.warning("runcomfy request %s answered an unknown status %r", request_id, value[:40])
+        return PollResult(RequestState.RUNNING, payload={**_excerpt(status), "unknown_status": value[:40]})
+
+    def _result_state(self, request_id: str, *, status_word: str) -> PollResult:
+        result = self._get(f"/v1/requests/{_rid(request_id)}/result")
+        outcome = _word(result)
+        if outcome in SUCCESS_WORDS:
+            return PollResult(RequestState.SUCCEEDED, progress=1.0, payload=_excerpt(result))
+        if outcome in CANCELLED_WORDS:
+            return PollResult(RequestState.CANCELLED, payload=_excerpt(result))
+        if outcome in FAILED_WORDS:
+            return PollResult(RequestState.FAILED, message=_failure_message(result), payload=_excerpt(result))
+        if status_word in CANCELLED_WORDS:
+            return PollResult(RequestState.CANCELLED, payload=_excerpt(result))
+        if status_word in FAILED_WORDS:
+            return PollResult(RequestState.FAILED, message=_failure_message(result), payload=_excerpt(result))
+        # Terminal by its status, not yet by its result: read again on the next poll.
+        return PollResult(RequestState.RUNNING, payload=_excerpt(result))
 
     def outputs(self, request_id: str) -> list[ProviderOutput]:
         result = self._get(f"/v1/requests/{_rid(request_id)}/result")
-        if str(result.get("status", "")).lower() != "succeeded":
+        if _word(result) not in SUCCESS_WORDS:
             return []
         return parse_outputs(result.get("output"))
 
     def cancel(self, request_id: str) -> bool:
-        answer = self._call(lambda client: client.post(f"/v1/requests/{_rid(request_id)}/cancel"))
-        return str(answer.get("outcome", "")).lower() == "cancelled"
+        answer = self._call("POST", f"/v1/requests/{_rid(request_id)}/cancel")
+        outcome = str(answer.get("outcome", "")).lower()
+        if outcome:
+            return outcome in CANCELLED_WORDS
+        # The serverless dialect answers a status and no outcome (the CLI's cancel).
+        return _word(answer) in CANCELLED_WORDS
 
     def download(self, output: ProviderOutput, destination: Path, *, max_bytes: int | None = None) -> int:
         cap = max_bytes if max_bytes is not None else settings.PROVIDER_DOWNLOAD_MAX_BYTES
@@ -139,17 +159,16 @@ class RunComfyProvider:
 
     # --- plumbing -------------------------------------------------------------------------------
     def _get(self, path: str) -> dict:
-        return self._call(lambda client: client.get(path))
+        return self._call("GET", path)
 
-    def _call(self, send: Callable[[httpx.Client], httpx.Response]) -> dict:
+    def _call(self, method: str, path: str) -> dict:
         """A call that is safe to repeat: every transport failure is retryable."""
-        with self._client() as client:
-            try:
-                response = send(client)
-            except httpx.TimeoutException as exc:
-                raise RetryableError(f"RunComfy timed out ({type(exc).__name__}).", delay=10.0) from None
-            except httpx.TransportError as exc:
-                raise RetryableError(f"RunComfy connection failed ({type(exc).__name__}).", delay=10.0) from None
+        try:
+            response = self._client().request(method, path, headers=self._headers(), timeout=http.call_timeout())
+        except httpx.TimeoutException as exc:
+            raise RetryableError(f"RunComfy timed out ({type(exc).__name__}).", delay=10.0) from None
+        except httpx.TransportError as exc:
+            raise RetryableError(f"RunComfy connection failed ({type(exc).__name__}).", delay=10.0) from None
         answer = self._check(response, submitting=False)
         if not isinstance(answer, dict):
             raise RetryableError("RunComfy answered something other than a JSON object.", delay=10.0)
@@ -158,10 +177,13 @@ class RunComfyProvider:
     def _check(self, response: httpx.Response, *, submitting: bool) -> object:
         """Map an answer onto the taxonomy; return its JSON when it is a success.
 
-        The error body is checked on every status, 200 included.
+        The error body is checked on every status, 200 included. On a submit, an answer
+        that does not prove the request was refused (a gateway 5xx or 408, a redirect,
+        unreadable JSON) is an unknown outcome: the run may have been queued and paid.
         """
         body = http.json_or_none(response)
         payload = _excerpt(body) if isinstance(body, dict) else {"http_status": response.status_code}
+        status = response.status_code
         code = _error_code(body)
         if code is not None:
             message = str(body.get("error_message") or body.get("detail") or "")[:300]
@@ -169,38 +191,57 @@ class RunComfyProvider:
                 raise AccountProblem(ACCOUNT_CODES[code], payload=payload)
             if code in NOT_FOUND_CODES:
                 raise NotFound("RunComfy does not know this request (unknown or expired).", payload=payload)
-            if response.status_code == 429 or code // 1000 == 429:
+            if status == 429 or code // 1000 == 429:
                 raise RetryableError(
                     "RunComfy is rate limiting us.", delay=http.retry_after_seconds(response, 30.0), payload=payload
                 )
-            if response.status_code >= 500 or code >= 500000:
+            if status >= 500 or code >= 500000 or status == 408 or code // 1000 == 408:
+                if submitting:
+                    raise SubmissionUncertain(
+                        f"RunComfy answered the submission with a fault ({message}); it may have been queued.",
+                        payload=payload,
+                    )
                 raise RetryableError(
                     f"RunComfy reported an upstream fault: {message}",
                     delay=http.retry_after_seconds(response, 30.0),
                     payload=payload,
                 )
+            if code // 1000 == 402:
+                raise AccountProblem("The RunComfy account balance is empty; top it up.", payload=payload)
             if code // 1000 in {401, 403}:
                 raise AccountProblem(f"RunComfy refused the account: {message}", payload=payload)
             raise InputRejected(f"RunComfy rejected the request: {message}", payload=payload)
-        status = response.status_code
         if status == 429:
             raise RetryableError(
                 "RunComfy is rate limiting us.", delay=http.retry_after_seconds(response, 30.0), payload=payload
             )
-        if status >= 500:
+        if status >= 500 or status == 408:
+            if submitting:
+                # A gateway fault can hide an accepted, paid run: never resend (README).
+                raise SubmissionUncertain(
+                    f"RunComfy answered the submission with HTTP {status}; it may have been queued.", payload=payload
+                )
             raise RetryableError(
                 f"RunComfy answered HTTP {status}.", delay=http.retry_after_seconds(response, 30.0), payload=payload
             )
         if status in {401, 403}:
             raise AccountProblem("RunComfy refused the API token; check RUNCOMFY_API_KEY.", payload=payload)
+        if status == 402:
+            raise AccountProblem("The RunComfy account balance is empty; top it up.", payload=payload)
         if status == 404:
+            if submitting:
+                raise AccountProblem("RunComfy does not know the route's model id; check the catalog.", payload=payload)
             raise NotFound("RunComfy does not know this request.", payload=payload)
-        if status == 422:
+        if status in {400, 422}:
             raise InputRejected(_schema_message(body), payload=payload)
         if status >= 400:
             raise InputRejected(f"RunComfy rejected the request (HTTP {status}).", payload=payload)
         if status >= 300:
             # Redirects are never followed with a token attached.
+            if submitting:
+                raise SubmissionUncertain(
+                    f"RunComfy answered the submission with a redirect (HTTP {status}).", payload=payload
+                )
             raise RetryableError(f"RunComfy answered an unexpected redirect (HTTP {status}).", delay=60.0)
         if body is None:
             if submitting:
@@ -269,16 +310,29 @@ def _spoken_prompt(inputs: SubmitInputs) -> str:
     return prompt
 
 
-def _generation_options(route: Route, options: SubmitOptions, *, names: tuple[str, ...]) -> dict:
+def _generation_options(route: Route, options: SubmitOptions) -> dict:
+    """The route's optional body fields (``route.body_options``), from the job's options or
+    the catalog's defaults, in the spelling the model's schema documents."""
     body = {}
-    for name in names:
+    for name in route.body_options:
         value = options.extra.get(name, route.defaults.get(name))
-        if value not in (None, ""):
-            body[name] = value
+        if value in (None, ""):
+            continue
+        allowed = route.limits.get(_ENUM_LIMITS.get(name, ""), ())
+        if allowed:
+            spelled = {str(choice).lower(): choice for choice in allowed}.get(str(value).lower())
+            if spelled is None:
+                raise InputRejected(f"{route.label} takes {name.replace('_', ' ')} {', '.join(allowed)}; not {value}.")
+            value = spelled
+        body[name] = value
     if route.output_seconds_range and "duration" in body:
         low, high = route.output_seconds_range
         body["duration"] = int(min(high, max(low, float(body["duration"]))))
     return body
+
+
+# Body fields whose values the catalog lists (route.limits key).
+_ENUM_LIMITS = {"aspect_ratio": "aspect_ratios", "resolution": "resolutions"}
 
 
 def _wan_t2v(route: Route, inputs: SubmitInputs, options: SubmitOptions) -> dict:
@@ -290,9 +344,7 @@ def _wan_t2v(route: Route, inputs: SubmitInputs, options: SubmitOptions) -> dict
     body = {"prompt": prompt}
     if inputs.audio is not None and inputs.audio.url:
         body["audio_url"] = inputs.audio.url
-    body.update(
-        _generation_options(route, options, names=("aspect_ratio", "resolution", "duration", "negative_prompt", "seed"))
-    )
+    body.update(_generation_options(route, options))
     return body
 
 
@@ -303,7 +355,7 @@ def _happyhorse(route: Route, inputs: SubmitInputs, options: SubmitOptions) -> d
     body = {"prompt": prompt}
     if "image" in route.needs:
         body["image_url"] = _url(inputs.image, "portrait")
-    body.update(_generation_options(route, options, names=("aspect_ratio", "resolution", "duration", "seed")))
+    body.update(_generation_options(route, options))
     return body
 
 
@@ -329,19 +381,28 @@ def build_body(route: Route, inputs: SubmitInputs, options: SubmitOptions) -> di
 
 # --- answers ---------------------------------------------------------------------------------------
 def parse_outputs(output) -> list[ProviderOutput]:
-    """Output URLs from a result's ``output`` object (values are URLs or lists of them)."""
+    """Every URL in a result's ``output``, in document order, once each.
+
+    The CLI (``src/download.rs`` collect_urls) walks the whole object: values may be URL
+    strings, lists of them, or objects holding them (``{"video": {"url": ...}}``). The kind
+    comes from the nearest key that names one, else from the file name.
+    """
     found: list[ProviderOutput] = []
-    if isinstance(output, str):
-        output = {"url": output}
-    if not isinstance(output, dict):
-        return found
-    for key, value in output.items():
-        values = value if isinstance(value, list) else [value]
-        for item in values:
-            if isinstance(item, dict):
-                item = item.get("url")
-            if isinstance(item, str) and item.startswith(("http://", "https://")):
-                found.append(ProviderOutput(url=item, kind=_KINDS.get(key, _kind_from_url(item))))
+    seen: set[str] = set()
+
+    def walk(value, kind: str | None) -> None:
+        if isinstance(value, str):
+            if value.startswith(("http://", "https://")) and value not in seen:
+                seen.add(value)
+                found.append(ProviderOutput(url=value, kind=kind or _kind_from_url(value)))
+        elif isinstance(value, list):
+            for item in value:
+                walk(item, kind)
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                walk(item, _KINDS.get(str(key).lower(), kind))
+
+    walk(output, None)
     return found
 
 
@@ -352,6 +413,10 @@ def _kind_from_url(url: str) -> str:
     if path.endswith((".mp3", ".wav", ".m4a", ".aac")):
         return "audio"
     return "video"
+
+
+def _word(answer: dict) -> str:
+    return str(answer.get("status", "")).strip().lower()
 
 
 def _error_code(body) -> int | None:
@@ -383,8 +448,10 @@ def _failure_message(result: dict) -> str:
         value = result.get(key)
         if isinstance(value, str) and value:
             return f"The provider could not make this video: {value[:300]}"
-        if isinstance(value, dict) and value.get("message"):
-            return f"The provider could not make this video: {str(value['message'])[:300]}"
+        if isinstance(value, dict):
+            text = value.get("message") or value.get("error_message") or value.get("detail")
+            if text:
+                return f"The provider could not make this video: {str(text)[:300]}"
     return "The provider could not make this video."
 
 

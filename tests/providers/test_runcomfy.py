@@ -46,17 +46,17 @@ EXPECTED_BODIES = {
         "resolution": "720p",
         "duration": 3,
     },
+    # HappyHorse documents 720P/1080P (upper case); image-to-video has no aspect_ratio.
     "happyhorse-t2v": {
         "prompt": 'A presenter in a bright studio. The person says clearly: "Hello from the simulator."',
         "aspect_ratio": "16:9",
-        "resolution": "720p",
+        "resolution": "720P",
         "duration": 3,
     },
     "happyhorse-i2v": {
         "prompt": 'A presenter in a bright studio. The person says clearly: "Hello from the simulator."',
         "image_url": "I",
-        "aspect_ratio": "16:9",
-        "resolution": "720p",
+        "resolution": "720P",
         "duration": 3,
     },
 }
@@ -191,11 +191,32 @@ def test_submit_rate_limited_is_retryable_with_retry_after(runcomfy_sim, provide
     assert runcomfy_sim.submit_count == 0
 
 
-@pytest.mark.parametrize("status", [500, 502, 503])
-def test_submit_5xx_is_retryable(status, runcomfy_sim, provider_media):
+@pytest.mark.parametrize("status", [500, 502, 503, 504, 408])
+def test_submit_answered_5xx_or_408_is_an_unknown_outcome_never_a_retry(status, runcomfy_sim, provider_media):
+    # RunComfy documents no idempotency; its ComfyUI client never retries a paid POST.
     runcomfy_sim.inject("server_error", endpoint="submit", status=status)
-    with pytest.raises(RetryableError):
+    with pytest.raises(SubmissionUncertain, match="may have been queued"):
         submit(runcomfy_sim, provider_media)
+    assert get_provider("runcomfy").supports_idempotency_keys is False
+
+
+def test_gateway_5xx_hiding_an_accepted_run_is_uncertain(runcomfy_sim, provider_media):
+    runcomfy_sim.inject("accepted_then_error", endpoint="submit", status=502)
+    with pytest.raises(SubmissionUncertain):
+        submit(runcomfy_sim, provider_media)
+    assert runcomfy_sim.submit_count == 1  # the run exists and will be charged: resending pays twice
+
+
+def test_submit_answered_402_is_an_account_problem(runcomfy_sim, provider_media):
+    runcomfy_sim.inject("server_error", endpoint="submit", status=402, error_code=402001, message="Payment required")
+    with pytest.raises(AccountProblem, match="balance"):
+        submit(runcomfy_sim, provider_media)
+
+
+def test_unknown_model_on_submit_is_an_account_problem_for_the_catalog(runcomfy_sim, provider_media):
+    route = dataclasses.replace(catalog.get_route("sync-v2"), model_id="sync/no-such-model")
+    with pytest.raises(AccountProblem, match="model id"):
+        get_provider("runcomfy").submit(route, inputs_for(route, provider_media), options_for(route))
 
 
 def test_submit_timeout_after_sending_is_uncertain_never_retryable(runcomfy_sim, provider_media, settings):
@@ -230,7 +251,7 @@ def test_submit_to_a_closed_port_is_retryable(runcomfy_sim, provider_media, sett
         (400004, AccountProblem, "token"),
         (400001, AccountProblem, "model id"),
         (403001, AccountProblem, "another"),
-        (500001, RetryableError, "upstream"),
+        (500001, SubmissionUncertain, "may have been queued"),
     ],
 )
 def test_error_body_on_http_200_is_mapped(code, error, text, runcomfy_sim, provider_media):
@@ -269,6 +290,7 @@ def test_with_a_key_the_same_code_talks_to_the_configured_base_url(runcomfy_sim,
         ("drop", {}),
         ("malformed_json", {}),
         ("error_200", {"error_code": 500002}),
+        ("server_error", {"status": 408}),
     ],
 )
 def test_poll_faults_are_retryable(fault, params, runcomfy_sim, provider_media, settings):

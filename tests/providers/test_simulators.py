@@ -70,6 +70,8 @@ def test_every_listed_fault_exists():
         "drop",
         "malformed_json",
         "error_200",
+        "accepted_then_error",
+        "accepted_then_drop",
         "failed_run",
         "never_finishes",
         "disallowed_host",

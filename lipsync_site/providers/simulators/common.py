@@ -4,9 +4,17 @@ fetching like the real services do, and output clips made from the inputs.
 Faults are armed through the Python API (``sim.inject("rate_limit", count=2)``) or over
 HTTP (``POST /_sim/faults {"fault": "rate_limit", "count": 2}``). Per-request faults
 (rate_limit, server_error, slow, drop, malformed_json, error_200) hit the next ``count``
-requests to ``endpoint`` (any endpoint when empty); per-run faults (failed_run,
-never_finishes, disallowed_host, oversize_output, truncated_output) mark the next
-``count`` runs submitted.
+requests to ``endpoint`` (any endpoint when empty); "after" faults (accepted_then_error,
+accepted_then_drop) let the request do its work, then answer an error or hang up, the
+way a gateway hides an accepted request; per-run faults (failed_run, never_finishes,
+disallowed_host, oversize_output, truncated_output) mark the next ``count`` runs.
+
+Dialects: where the official clients accept several spellings of one answer (RunComfy's
+``completed`` and ``succeeded``, NemoVideo's top-level or enveloped render answer, ...),
+the simulator speaks one of them per answer: the first (canonical) one by default, a
+fixed one when switched (``sim.set_dialect(result_success="completed")`` or
+``POST /_sim/dialect {"result_success": "completed"}``), or a seeded random choice
+(``dialect_seed=`` / ``{"seed": 7}``). ``sim.spoken`` records every choice made.
 """
 
 from __future__ import annotations
@@ -15,6 +23,7 @@ import contextlib
 import json
 import logging
 import math
+import random
 import re
 import shutil
 import socket
@@ -35,8 +44,10 @@ import numpy as np
 logger = logging.getLogger(__name__)
 
 REQUEST_FAULTS = {"rate_limit", "server_error", "slow", "drop", "malformed_json", "error_200"}
+# The request is carried out, then its answer is lost: what a gateway 5xx can hide.
+AFTER_FAULTS = {"accepted_then_error", "accepted_then_drop"}
 RUN_FAULTS = {"failed_run", "never_finishes", "disallowed_host", "oversize_output", "truncated_output"}
-FAULTS = REQUEST_FAULTS | RUN_FAULTS
+FAULTS = REQUEST_FAULTS | AFTER_FAULTS | RUN_FAULTS
 
 DISALLOWED_OUTPUT_HOST = "https://cdn.not-allowed.example"
 
@@ -92,14 +103,30 @@ class SimulatorServer:
     """
 
     name = "simulator"
+    # dimension -> the spellings the official clients accept, canonical first (subclasses).
+    DIALECTS: dict[str, tuple[str, ...]] = {}
 
-    def __init__(self, *, host: str = "127.0.0.1", port: int = 0, step_delay: float = 0.0, workdir: Path | None = None):
+    def __init__(
+        self,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        step_delay: float = 0.0,
+        workdir: Path | None = None,
+        dialect_seed: int | None = None,
+        dialect: dict[str, str] | None = None,
+    ):
+        self.lock = threading.RLock()
         self.host = host
         self.port = port
         self.step_delay = step_delay  # seconds each background step sleeps (0 in tests)
+        self._dialect_rng = random.Random(dialect_seed) if dialect_seed is not None else None
+        self._dialect_fixed: dict[str, str] = {}
+        self.spoken: list[tuple[str, str]] = []  # (dimension, spelling) for every choice made
+        if dialect:
+            self.set_dialect(**dialect)
         self._own_workdir = workdir is None
         self.workdir = Path(workdir or tempfile.mkdtemp(prefix=f"{self.name}-sim-"))
-        self.lock = threading.RLock()
         self.faults: list[Fault] = []
         self.calls: list[dict] = []  # every request seen: method, path, endpoint, headers, body
         self.submit_count = 0
@@ -108,6 +135,7 @@ class SimulatorServer:
             Route("POST", r"/_sim/reset", "_control", self._control_reset),
             Route("GET", r"/_sim/stats", "_control", self._control_stats),
             Route("GET", r"/_sim/redirect", "_control", self._control_redirect),
+            Route("POST", r"/_sim/dialect", "_control", self._control_dialect),
             *self.routes(),
         ]
         self._server: ThreadingHTTPServer | None = None
@@ -152,6 +180,40 @@ class SimulatorServer:
     def base_url(self) -> str:
         return f"http://{self.host}:{self.port}"
 
+    # --- dialects --------------------------------------------------------------------------
+    def set_dialect(self, *, seed: int | None = None, **fixed: str) -> None:
+        """Fix some dimensions to one spelling (empty string: back to the default); with
+        ``seed``, choose the others at random from that seed."""
+        with self.lock:
+            for dimension, spelling in fixed.items():
+                if dimension not in self.DIALECTS:
+                    raise SimulatorError(f"unknown dialect dimension {dimension!r}; known: {sorted(self.DIALECTS)}")
+                if spelling and spelling not in self.DIALECTS[dimension]:
+                    raise SimulatorError(f"{dimension} speaks {self.DIALECTS[dimension]}, not {spelling!r}")
+                if spelling:
+                    self._dialect_fixed[dimension] = spelling
+                else:
+                    self._dialect_fixed.pop(dimension, None)
+            if seed is not None:
+                self._dialect_rng = random.Random(seed)
+
+    def speak(self, dimension: str) -> str:
+        """The spelling of ``dimension`` for this answer."""
+        options = self.DIALECTS[dimension]
+        with self.lock:
+            if dimension in self._dialect_fixed:
+                choice = self._dialect_fixed[dimension]
+            elif self._dialect_rng is not None:
+                choice = self._dialect_rng.choice(options)
+            else:
+                choice = options[0]
+            self.spoken.append((dimension, choice))
+        return choice
+
+    def spoken_in(self, dimension: str) -> set[str]:
+        with self.lock:
+            return {choice for name, choice in self.spoken if name == dimension}
+
     # --- faults --------------------------------------------------------------------------
     def inject(self, fault: str, *, count: int = 1, endpoint: str = "", **params) -> None:
         if fault not in FAULTS:
@@ -163,6 +225,7 @@ class SimulatorServer:
         with self.lock:
             self.faults.clear()
             self.calls.clear()
+            self.spoken.clear()
             self.submit_count = 0
             self.reset_state()
 
@@ -172,7 +235,7 @@ class SimulatorServer:
     def take_request_fault(self, endpoint: str) -> Fault | None:
         with self.lock:
             for fault in self.faults:
-                if fault.name in REQUEST_FAULTS and fault.endpoint in ("", endpoint) and fault.count > 0:
+                if fault.name in REQUEST_FAULTS | AFTER_FAULTS and fault.endpoint in ("", endpoint) and fault.count > 0:
                     fault.count -= 1
                     if fault.count == 0:
                         self.faults.remove(fault)
@@ -226,6 +289,15 @@ class SimulatorServer:
                 200,
                 {"submits": self.submit_count, "calls": len(self.calls), "faults": [f.__dict__ for f in self.faults]},
             )
+
+    def _control_dialect(self, request, match) -> Answer:
+        body = request.json_body() or {}
+        try:
+            seed = body.pop("seed", None)
+            self.set_dialect(seed=int(seed) if seed is not None else None, **{k: str(v) for k, v in body.items()})
+        except (SimulatorError, ValueError, TypeError) as exc:
+            return Answer(400, {"error": str(exc)})
+        return Answer(200, {"fixed": dict(self._dialect_fixed), "dimensions": self.DIALECTS})
 
     def _control_redirect(self, request, match) -> Answer:
         """A 302 to ``?to=``: for testing that downloads re-check hosts on every hop."""
@@ -352,8 +424,10 @@ def _make_handler(sim: SimulatorServer) -> type[BaseHTTPRequestHandler]:
                         }
                     )
                 fault = sim.take_request_fault(route.endpoint)
-                if fault is not None and self._apply_fault(fault):
+                if fault is not None and fault.name not in AFTER_FAULTS and self._apply_fault(fault):
                     return
+            else:
+                fault = None
             try:
                 answer = route.handler(request, match)
             except (BrokenPipeError, ConnectionResetError):
@@ -361,6 +435,13 @@ def _make_handler(sim: SimulatorServer) -> type[BaseHTTPRequestHandler]:
             except Exception:
                 logger.exception("%s simulator handler failed", sim.name)
                 answer = Answer(500, {"error": "simulator bug"})
+            if fault is not None and fault.name in AFTER_FAULTS:
+                # The work is done (the run exists, it will be charged); its answer is lost.
+                if fault.name == "accepted_then_drop":
+                    self._hang_up()
+                else:
+                    self._send(Answer(int(fault.params.get("status", 502)), sim.error_body(fault)))
+                return
             if answer is not None:
                 self._send(answer)
 
@@ -376,14 +457,17 @@ def _make_handler(sim: SimulatorServer) -> type[BaseHTTPRequestHandler]:
                 time.sleep(float(fault.params.get("seconds", 2.0)))
                 return False
             elif name == "drop":
-                self.close_connection = True
-                with contextlib.suppress(OSError):
-                    self.connection.shutdown(socket.SHUT_RDWR)
+                self._hang_up()
             elif name == "malformed_json":
                 self._send(Answer(200, raw=b'{"request_id": "abc", "status": ', content_type="application/json"))
             elif name == "error_200":
                 self._send(Answer(200, sim.error_body(fault)))
             return True
+
+        def _hang_up(self) -> None:
+            self.close_connection = True
+            with contextlib.suppress(OSError):
+                self.connection.shutdown(socket.SHUT_RDWR)
 
         def _send(self, answer: Answer) -> None:
             payload = answer.raw if answer.raw is not None else json.dumps(answer.body).encode()

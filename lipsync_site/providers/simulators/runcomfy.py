@@ -2,10 +2,17 @@
 
 ``POST /v1/models/{model_id}`` validates the body against the model's fields, counts the
 submit, fetches every ``*_url`` input in the background and renders an output clip from
-them. Each status poll moves the request along: ``in_queue`` (with a falling queue
-position) for ``queue_polls`` polls, then ``in_progress`` until the render is done and
-``running_polls`` polls have passed, then ``completed``; the result names the output URL
-on this server.
+them. Each status poll moves the request along: queued (with a falling queue position)
+for ``queue_polls`` polls, then running until the render is done and ``running_polls``
+polls have passed, then done; the result names the output URL on this server.
+
+It speaks every dialect the official clients accept (``DIALECTS``; the README of
+``providers/`` names the source of each): ``in_queue``/``pending``/``waiting``/
+``starting`` while queued, ``in_progress``/``processing``/``running`` while running,
+``completed`` or ``succeeded`` when done (in the status and in the result), ``cancelled``
+or ``canceled``, the output as ``{"video": url}``, ``{"videos": [url]}``,
+``{"video": {"url": url}}`` or nested deeper, a failure's ``error`` as text or object,
+and a cancel answered with an ``outcome`` or (the serverless dialect) a status only.
 """
 
 from __future__ import annotations
@@ -38,11 +45,28 @@ MODEL_FIELDS: dict[str, tuple[set[str], set[str]]] = {
         {"prompt"},
         {"audio_url", "aspect_ratio", "resolution", "duration", "negative_prompt", "seed"},
     ),
-    "happyhorse/happyhorse-1-0/text-to-video": ({"prompt"}, {"aspect_ratio", "resolution", "duration", "seed"}),
+    "happyhorse/happyhorse-1-0/text-to-video": (
+        {"prompt"},
+        {"aspect_ratio", "resolution", "duration", "seed", "watermark"},
+    ),
+    # No aspect_ratio: the output takes the image's aspect.
     "happyhorse/happyhorse-1-0/image-to-video": (
         {"prompt", "image_url"},
-        {"aspect_ratio", "resolution", "duration", "seed"},
+        {"resolution", "duration", "seed", "watermark"},
     ),
+}
+
+# Enumerated fields, per model, with the values the schemas list (exact spelling).
+MODEL_ENUMS: dict[str, dict[str, set]] = {
+    "wan-ai/wan-2-7/text-to-video": {
+        "resolution": {"720p", "1080p"},
+        "aspect_ratio": {"16:9", "9:16", "1:1", "4:3", "3:4"},
+    },
+    "happyhorse/happyhorse-1-0/text-to-video": {
+        "resolution": {"720P", "1080P"},
+        "aspect_ratio": {"16:9", "9:16", "1:1", "4:3", "3:4"},
+    },
+    "happyhorse/happyhorse-1-0/image-to-video": {"resolution": {"720P", "1080P"}},
 }
 
 ERROR_BODIES = {
@@ -61,7 +85,7 @@ class SimulatedRun:
     body: dict
     faults: dict[str, dict]
     created_at: float = field(default_factory=time.time)
-    status: str = "in_queue"  # in_queue, in_progress, completed, cancelled
+    status: str = "in_queue"  # in_queue, in_progress, completed, cancelled (spoken in a dialect)
     outcome: str = ""  # succeeded, failed (once completed)
     error: str = ""
     polls: int = 0
@@ -72,6 +96,16 @@ class SimulatedRun:
 
 class RunComfySimulator(SimulatorServer):
     name = "runcomfy"
+    DIALECTS = {
+        "queued_word": ("in_queue", "pending", "waiting", "starting"),
+        "running_word": ("in_progress", "processing", "running"),
+        "done_word": ("completed", "succeeded"),  # the status endpoint, once finished
+        "result_success": ("succeeded", "completed"),
+        "cancel_word": ("cancelled", "canceled"),
+        "output_shape": ("video", "videos", "video_object", "nested"),
+        "failure_shape": ("text", "object"),
+        "cancel_answer": ("outcome", "status_only"),
+    }
 
     def __init__(
         self,
@@ -147,6 +181,9 @@ class RunComfySimulator(SimulatorServer):
             {"loc": ["body", name], "msg": "extra fields not permitted", "type": "extra"}
             for name in sorted(set(body) - required - optional)
         ]
+        for name, allowed in MODEL_ENUMS.get(model_id, {}).items():
+            if name in body and body[name] not in allowed:
+                problems.append({"loc": ["body", name], "msg": f"not one of {sorted(allowed)}", "type": "enum"})
         if model_id.startswith("kling/kling/lipsync/text") and len(str(body.get("text", ""))) > 120:
             problems.append({"loc": ["body", "text"], "msg": "text is longer than 120 characters"})
         if problems:
@@ -212,10 +249,21 @@ class RunComfySimulator(SimulatorServer):
         if run is None:
             return self._error(404, 404001, "unknown request")
         self._advance(run)
-        body = {"request_id": run.id, "status": run.status}
+        body = {"request_id": run.id, "status": self._spoken_status(run.status, done="done_word")}
         if run.status == "in_queue":
             body["queue_position"] = max(0, self.queue_polls - run.polls + 1)
         return Answer(200, body)
+
+    def _spoken_status(self, status: str, *, done: str) -> str:
+        if status == "in_queue":
+            return self.speak("queued_word")
+        if status == "in_progress":
+            return self.speak("running_word")
+        if status == "cancelled":
+            return self.speak("cancel_word")
+        if status in {"completed", "succeeded"}:
+            return self.speak(done)
+        return status
 
     def result(self, request, match) -> Answer:
         if (problem := self._authorized(request)) is not None:
@@ -226,16 +274,28 @@ class RunComfySimulator(SimulatorServer):
         status = run.outcome if run.status == "completed" else run.status
         body = {
             "request_id": run.id,
-            "status": status,
+            "status": self._spoken_status(status, done="result_success"),
             "created_at": run.created_at,
             "finished_at": run.finished_at,
         }
         if status == "succeeded":
-            key = "video"
-            body["output"] = {key: self.output_url(run.id, run.faults)}
+            body["output"] = self._output(self.output_url(run.id, run.faults))
         elif status == "failed":
-            body["error"] = run.error
+            if self.speak("failure_shape") == "object":
+                body["error"] = {"message": run.error, "code": "generation_failed"}
+            else:
+                body["error"] = run.error
         return Answer(200, body)
+
+    def _output(self, url: str) -> dict:
+        shape = self.speak("output_shape")
+        if shape == "videos":
+            return {"videos": [url]}
+        if shape == "video_object":
+            return {"video": {"url": url, "content_type": "video/mp4"}}
+        if shape == "nested":
+            return {"result": {"files": [{"type": "video", "url": url}]}}
+        return {"video": url}
 
     def cancel(self, request, match) -> Answer:
         if (problem := self._authorized(request)) is not None:
@@ -246,10 +306,14 @@ class RunComfySimulator(SimulatorServer):
         with self.lock:
             if run.status == "in_queue":
                 run.status = "cancelled"
-                outcome = "cancelled"
+                outcome = self.speak("cancel_word")
             else:
                 outcome = "not_cancellable"
-        return Answer(202, {"request_id": run.id, "status": run.status, "outcome": outcome})
+        status = self._spoken_status(run.status, done="done_word")
+        if self.speak("cancel_answer") == "status_only":
+            # The serverless dialect: a status and no outcome (the CLI reads both).
+            return Answer(202, {"request_id": run.id, "status": status})
+        return Answer(202, {"request_id": run.id, "status": status, "outcome": outcome})
 
     def download(self, request, match) -> Answer | None:
         run = self._run(match["id"])
