@@ -110,7 +110,10 @@ def test_output_urls_are_found_however_deep():
     from lipsync_site.providers.runcomfy import parse_outputs
 
     outputs = parse_outputs(
-        {"video": {"url": "https://a.runcomfy.net/v.mp4"}, "extra": {"files": [{"url": "https://a.runcomfy.net/v.mp4"}]}}
+        {
+            "video": {"url": "https://a.runcomfy.net/v.mp4"},
+            "extra": {"files": [{"url": "https://a.runcomfy.net/v.mp4"}]},
+        }
     )
     assert [(output.url, output.kind) for output in outputs] == [("https://a.runcomfy.net/v.mp4", "video")]
 
