@@ -248,6 +248,26 @@ NEMO_SSE_IDLE_SECONDS = env_float("NEMO_SSE_IDLE_SECONDS", 180.0)
 NEMO_RATE_LIMIT_WAIT_SECONDS = env_float("NEMO_RATE_LIMIT_WAIT_SECONDS", 30.0)
 # An edit that has not shown up in the session state this long after it was sent failed.
 NEMO_EDIT_GRACE_SECONDS = env_float("NEMO_EDIT_GRACE_SECONDS", 1200.0)
+# The X-Client-Id starter tokens are asked under (NemoVideo's skill: keep one per client).
+# Empty: one is made once and kept in the database.
+NEMO_CLIENT_ID = env_str("NEMO_CLIENT_ID")
+# How long a token's answer to the export check (a free probe render) is trusted.
+NEMO_EXPORT_CHECK_SECONDS = env_int("NEMO_EXPORT_CHECK_SECONDS", 6 * 3600)
+# Sync Labs direct (https://api.sync.so/v2). With no key, its routes run against the simulator.
+SYNC_API_KEY = env_str("SYNC_API_KEY")
+SYNC_BASE_URL = env_str("SYNC_BASE_URL", "https://api.sync.so").rstrip("/")
+SYNC_SIMULATOR_URL = env_str("SYNC_SIMULATOR_URL", "http://127.0.0.1:8767").rstrip("/")
+# The signing secret of Sync's webhooks (sync.so/keys, "webhooks"). Without it no webhook
+# URL is sent and jobs are settled by polling alone.
+SYNC_WEBHOOK_SECRET = env_str("SYNC_WEBHOOK_SECRET")
+# A signed webhook older (or newer) than this is refused as a replay.
+SYNC_WEBHOOK_TOLERANCE_SECONDS = env_int("SYNC_WEBHOOK_TOLERANCE_SECONDS", 300)
+# Sync's limit on POST /v2/generate, per account (its rate-limit page: 60 a minute).
+SYNC_GENERATE_PER_MINUTE = env_int("SYNC_GENERATE_PER_MINUTE", 60)
+SYNC_DOWNLOAD_HOSTS = env_list(
+    "SYNC_DOWNLOAD_HOSTS",
+    [".sync.so", ".synchlabs-public.s3.us-west-2.amazonaws.com", ".synchlabs-public.s3.amazonaws.com"],
+)
 
 # --- E-mail (job finished, failed or cancelled) ---------------------------------------
 # Development prints mail to the console; production sends through SMTP, configured by the
@@ -283,5 +303,12 @@ LOGGING = {
         "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact_secrets"]},
     },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"httpx": {"level": "WARNING"}, "httpcore": {"level": "WARNING"}},
+    "loggers": {
+        "httpx": {"level": "WARNING"},
+        "httpcore": {"level": "WARNING"},
+        # Their own records are filtered at the logger ("Not Found: /jobs/inputs/<token>/..."
+        # and the development server's access lines): link tokens keep a prefix only.
+        "django.request": {"filters": ["redact_secrets"]},
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False, "filters": ["redact_secrets"]},
+    },
 }

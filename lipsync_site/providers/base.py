@@ -59,9 +59,8 @@ class SubmitOptions:
     extra: dict = field(default_factory=dict)  # route-specific: aspect_ratio, voice_id, ...
     # Called with a fraction 0..1 by providers that run here and know their progress.
     on_progress: Callable[[float], None] | None = None
-    # Called now and then (at most every few seconds) while a submit blocks for long (a
-    # NemoVideo edit streams for up to 15 minutes): the caller renews its lease on the job.
-    keepalive: Callable[[], None] | None = None
+    # Where a provider that notifies by webhook should post the request's outcome ("": poll).
+    webhook_url: str = ""
 
 
 @dataclass(frozen=True)
@@ -82,6 +81,9 @@ class PollResult:
 class ProviderOutput:
     url: str
     kind: str = "video"  # video, image, audio
+    # Where the adapter can fetch the same file when ``url`` has expired or is refused
+    # (NemoVideo's authenticated ``/api/render/proxy/<id>/download``); "" when none.
+    fallback_url: str = ""
 
 
 class ProviderError(Exception):

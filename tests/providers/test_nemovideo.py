@@ -48,8 +48,8 @@ def poll_until_terminal(request_id, *, polls: int = 20):
 
 def test_happy_path_token_session_upload_edit_render_download(nemo_sim, provider_media, tmp_path):
     request_id = submit(provider_media)
-    _session_id, render_id, _sent = parse_request_id(request_id)
-    assert render_id.startswith("render_")
+    _session_id, render_id, _sent, before = parse_request_id(request_id)
+    assert render_id.startswith("render_") and len(before) == 16
 
     final, seen = poll_until_terminal(request_id)
     assert final.state == RequestState.SUCCEEDED
@@ -61,13 +61,14 @@ def test_happy_path_token_session_upload_edit_render_download(nemo_sim, provider
     with av.open(str(tmp_path / "out.mp4")) as container:
         assert container.streams.video and container.streams.audio
     assert nemo_sim.submit_count == 1
-    assert [call["endpoint"] for call in nemo_sim.calls][:4] == ["token", "session", "upload", "edit"]
+    # the state before the edit, and the export check (a probe render), come before the paid edit
+    assert [call["endpoint"] for call in nemo_sim.calls][:6] == ["token", "session", "upload", "state", "render", "edit"]
 
 
 def test_contract_paths_headers_and_bodies(nemo_sim, provider_media, settings):
     request_id = submit(provider_media)
     poll_until_terminal(request_id)
-    session_id, render_id, _ = parse_request_id(request_id)
+    session_id, render_id, _, _ = parse_request_id(request_id)
     calls = {call["endpoint"]: call for call in nemo_sim.calls}
 
     assert calls["token"]["path"] == "/api/auth/anonymous-token"
@@ -139,7 +140,7 @@ def test_session_lost_during_upload_gets_a_new_session(nemo_sim, provider_media)
     nemo_sim.inject("error_200", endpoint="upload", code=1002)
     request_id = submit(provider_media)
     assert len(nemo_sim.calls_to("session")) == 2
-    session_id, _, _ = parse_request_id(request_id)
+    session_id, _, _, _ = parse_request_id(request_id)
     assert nemo_sim.calls_to("edit")[0]["body"]["session_id"] == session_id
     assert poll_until_terminal(request_id)[0].state == RequestState.SUCCEEDED
 
@@ -259,12 +260,13 @@ def test_poll_faults_are_retryable(fault, params, nemo_sim, provider_media, sett
 def test_starting_the_render_twice_is_harmless(nemo_sim, provider_media):
     request_id = submit(provider_media)
     provider = get_provider("nemovideo")
-    session_id, render_id, _ = parse_request_id(request_id)
-    # two trackers racing: both see "no render yet" and start it under the same id
+    session_id, render_id, _, _ = parse_request_id(request_id)
+    # two trackers racing: both see "no render yet" and start it under the same id; the
+    # second is refused as a duplicate id, which means it exists
     state = provider._state(session_id)
     provider._start_render(session_id, render_id, state["draft"])
     provider._start_render(session_id, render_id, state["draft"])
-    assert len(nemo_sim.renders) == 1
+    assert render_id in nemo_sim.renders
     assert poll_until_terminal(request_id)[0].state == RequestState.SUCCEEDED
 
 

@@ -354,6 +354,9 @@ class _Request:
         self.headers = handler.headers
         self.path = urlsplit(handler.path).path
         self.query = urlsplit(handler.path).query
+        # An "after" fault armed for this request: handlers that write their own response
+        # (SSE) do the work but write nothing, and the fault's answer goes out instead.
+        self.answer_lost = False
 
     def json_body(self):
         try:
@@ -426,6 +429,7 @@ def _make_handler(sim: SimulatorServer) -> type[BaseHTTPRequestHandler]:
                 fault = sim.take_request_fault(route.endpoint)
                 if fault is not None and fault.name not in AFTER_FAULTS and self._apply_fault(fault):
                     return
+                request.answer_lost = fault is not None and fault.name in AFTER_FAULTS
             else:
                 fault = None
             try:

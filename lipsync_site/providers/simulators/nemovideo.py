@@ -1,12 +1,28 @@
-"""A loopback server that speaks NemoVideo's agent API as seed 002 describes it.
+"""A loopback server that speaks NemoVideo's agent API as seed 002 and NemoVideo's skills
+describe it.
 
 Starter token, session, upload by URL (fetched here, like the real service), the edit
-message over SSE (ADK-style ``data:`` events with heartbeats; the edit is applied to the
-session's draft), state, credits, render and render polling, and the rendered file.
+message over SSE (the edit is applied to the session's draft and charged), state, credits,
+render (free; a duplicate render id is refused, a cancel endpoint), render polling, the
+rendered file on its own URL and through the authenticated download fallback.
 
-Beyond the shared faults: ``sse_mode`` ("text", "no_text", "drop_after_apply") shapes the
-edit stream, ``expire_tokens()`` makes every token answer 1001, ``drop_sessions()`` makes
-every session answer 1002, ``credits`` sets the starter balance.
+Dialects (``DIALECTS``; the README of ``providers/`` names the source of each):
+
+- ``render_envelope``: the render answer top-level (``{status, output: {url}}``, the
+  skill), in the ``{code, data}`` envelope, or in ``{success, data}`` with ``outputUrl``
+  (the API reference);
+- ``render_running``: ``processing`` or ``pending`` while rendering;
+- ``render_output``: the file's URL in the answer, or none (download through the fallback);
+- ``sse_events``: ADK-style events (``content.parts[].text``) or typed ones
+  (``{"type": "text", "content": ...}``, ``{"type": "heartbeat"}``, tool events);
+- ``upload_draft``: the upload leaves the timeline empty, or puts the source video on it
+  (so only a comparison with the state before the edit tells the edit has landed).
+
+Switches: ``sse_mode`` ("text", "no_text", "drop_after_apply"), ``expire_tokens()``,
+``drop_sessions()``, ``credits``, ``anonymous_can_export`` and ``set_export_allowed()``
+(tokens that answer 402 at export: anonymous or free-plan, or without the render scope).
+Per-run faults also: ``failed_render`` (the first render of the run fails; a new id
+renders), ``expired_output`` (the output URL answers 403; the fallback serves the file).
 """
 
 from __future__ import annotations
@@ -33,6 +49,8 @@ FORMATS = {"mp4", "mov", "avi", "webm", "mkv", "jpg", "png", "gif", "webp", "mp3
 VIDEO_FORMATS = {"mp4", "mov", "avi", "webm", "mkv"}
 IMAGE_FORMATS = {"jpg", "png", "gif", "webp"}
 ATTRIBUTION_HEADERS = ("X-Skill-Source", "X-Skill-Version", "X-Skill-Platform")
+# Per-run faults of this simulator on top of the shared ones.
+NEMO_RUN_FAULTS = {"failed_render", "expired_output"}
 
 
 @dataclass
@@ -55,11 +73,18 @@ class SimulatedRender:
     source: Path | None
     faults: dict[str, dict]
     polls: int = 0
-    status: str = "pending"  # pending, rendering, completed, failed
+    status: str = "pending"  # pending, processing, completed, failed, cancelled
 
 
 class NemoVideoSimulator(SimulatorServer):
     name = "nemovideo"
+    DIALECTS = {
+        "render_envelope": ("top_level", "code_data", "success_data"),
+        "render_running": ("processing", "pending"),
+        "render_output": ("url", "none"),
+        "sse_events": ("adk", "typed"),
+        "upload_draft": ("empty", "source_on_timeline"),
+    }
 
     def __init__(
         self,
@@ -72,6 +97,7 @@ class NemoVideoSimulator(SimulatorServer):
         max_upload_bytes: int = 500 * 1024 * 1024,
         max_output_seconds: float = 2.0,
         sse_mode: str = "text",
+        anonymous_can_export: bool = True,
         **kwargs,
     ):
         self.accept_token = accept_token  # a configured NEMO_TOKEN the simulator honours
@@ -82,12 +108,16 @@ class NemoVideoSimulator(SimulatorServer):
         self.max_upload_bytes = max_upload_bytes
         self.max_output_seconds = max_output_seconds
         self.sse_mode = sse_mode
+        # NemoVideo's skill: anonymous tokens have every scope. The issue's account: free
+        # and anonymous tokens answer 402 at export. Both are switchable.
+        self.anonymous_can_export = anonymous_can_export
         self.tokens: dict[str, dict] = {}
         self.sessions: dict[str, SimulatedSession] = {}
         self.renders: dict[str, SimulatedRender] = {}
+        self.client_ids: list[str] = []  # X-Client-Id of every starter token handed out
         super().__init__(**kwargs)
         if accept_token:
-            self.tokens[accept_token] = {"credits": credits, "expired": False, "client_id": ""}
+            self.add_token(accept_token, credits=credits)
 
     def routes(self) -> list[Route]:
         return [
@@ -99,6 +129,8 @@ class NemoVideoSimulator(SimulatorServer):
             Route("GET", r"/api/credits/balance/simple", "balance", self.balance),
             Route("POST", r"/api/render/proxy/lambda", "render", self.start_render),
             Route("GET", r"/api/render/proxy/lambda/(?P<rid>[^/]+)", "render_status", self.render_status),
+            Route("POST", r"/api/render/proxy/lambda/(?P<rid>[^/]+)/cancel", "render_cancel", self.cancel_render),
+            Route("GET", r"/api/render/proxy/(?P<rid>[^/]+)/download", "render_download", self.render_download),
             Route("GET", r"/files/(?P<id>[^/]+)/(?P<name>[^/]+)", "download", self.download),
         ]
 
@@ -106,6 +138,7 @@ class NemoVideoSimulator(SimulatorServer):
         self.tokens = {k: v for k, v in self.tokens.items() if k == self.accept_token}
         self.sessions.clear()
         self.renders.clear()
+        self.client_ids.clear()
 
     def error_body(self, fault: Fault) -> dict:
         code = int(
@@ -113,7 +146,29 @@ class NemoVideoSimulator(SimulatorServer):
         )
         return {"code": code, "message": fault.params.get("message", "simulated error"), "data": None}
 
+    def inject(self, fault: str, *, count: int = 1, endpoint: str = "", **params) -> None:
+        if fault in NEMO_RUN_FAULTS:
+            with self.lock:
+                self.faults.append(Fault(fault, count, endpoint, params))
+            return
+        super().inject(fault, count=count, endpoint=endpoint, **params)
+
+    def take_run_faults(self) -> dict[str, dict]:
+        taken = super().take_run_faults()
+        with self.lock:
+            for fault in list(self.faults):
+                if fault.name in NEMO_RUN_FAULTS and fault.count > 0:
+                    taken[fault.name] = fault.params
+                    fault.count -= 1
+                    if fault.count == 0:
+                        self.faults.remove(fault)
+        return taken
+
     # --- switches for tests ----------------------------------------------------------------------
+    def add_token(self, token: str, *, credits: int = 100, can_export: bool = True) -> None:
+        with self.lock:
+            self.tokens[token] = {"credits": credits, "expired": False, "client_id": "", "can_export": can_export}
+
     def expire_tokens(self) -> None:
         with self.lock:
             for record in self.tokens.values():
@@ -127,6 +182,12 @@ class NemoVideoSimulator(SimulatorServer):
         with self.lock:
             for record in self.tokens.values():
                 record["credits"] = available
+
+    def set_export_allowed(self, allowed: bool) -> None:
+        with self.lock:
+            self.anonymous_can_export = allowed
+            for record in self.tokens.values():
+                record["can_export"] = allowed
 
     # --- helpers ---------------------------------------------------------------------------------
     @staticmethod
@@ -151,15 +212,41 @@ class NemoVideoSimulator(SimulatorServer):
             session = self.sessions.get(sid)
         return session if session is not None and session.token == token else None
 
+    def _render_answer(self, data: dict, *, status: int = 200) -> Answer:
+        """A render answer in this request's envelope."""
+        envelope = self.speak("render_envelope")
+        if envelope == "code_data":
+            return Answer(status, {"code": 0, "message": "ok", "data": data})
+        if envelope == "success_data":
+            data = dict(data)
+            output = data.pop("output", None)
+            if isinstance(output, dict) and output.get("url"):
+                data["outputUrl"] = output["url"]
+            return Answer(status, {"success": True, "data": data})
+        return Answer(status, data)
+
+    def _render_error(self, status: int, message: str, code: int | None = None) -> Answer:
+        if self.speak("render_envelope") == "success_data":
+            return Answer(status, {"success": False, "error": message})
+        return Answer(status, {"code": code if code is not None else status, "message": message, "data": None})
+
     # --- endpoints ---------------------------------------------------------------------------------
     def anonymous_token(self, request, match) -> Answer:
         client_id = request.headers.get("X-Client-Id", "")
         if not client_id:
             return self._fail(400, "X-Client-Id header required", 400)
-        token = "nemo-sim-" + uuid.uuid4().hex
+        token = "nmv_usr_sim" + uuid.uuid4().hex
         with self.lock:
-            self.tokens[token] = {"credits": self.starting_credits, "expired": False, "client_id": client_id}
-        return self._ok({"token": token, "credits": self.starting_credits, "expires_in": 7 * 24 * 3600})
+            self.tokens[token] = {
+                "credits": self.starting_credits,
+                "expired": False,
+                "client_id": client_id,
+                "can_export": self.anonymous_can_export,
+            }
+            self.client_ids.append(client_id)
+        return self._ok(
+            {"token": token, "user_id": f"anon_{client_id[:8]}", "credits": self.starting_credits, "expires_at": ""}
+        )
 
     def create_session(self, request, match) -> Answer:
         token, problem = self._token(request)
@@ -194,8 +281,13 @@ class NemoVideoSimulator(SimulatorServer):
                     return self._fail(4002, "file too large")
                 return self._fail(4001, f"could not fetch the file: {exc}")
             session.uploads.append(destination)
-            files.append({"name": destination.name, "type": extension})
-        return self._ok({"files": files})
+            files.append({"filename": destination.name, "file_type": extension})
+        if self.speak("upload_draft") == "source_on_timeline":
+            video = next((p for p in session.uploads if p.suffix[1:] in VIDEO_FORMATS), None)
+            if video is not None:
+                # The raw upload on the timeline: a draft that "has a video track" before any edit.
+                session.draft = {"t": [{"tt": 0, "sg": [{"src": video.name, "d": 1000}]}], "d": 1000}
+        return self._ok({"files": files, "session_state_applied": True})
 
     def run_sse(self, request, match) -> Answer | None:
         token, problem = self._token(request)
@@ -218,6 +310,10 @@ class NemoVideoSimulator(SimulatorServer):
             self.submit_count += 1
             session.edits += 1
             session.faults = self.take_run_faults()
+        if request.answer_lost:
+            # Charged and carried out, but the gateway's answer is an error.
+            self._apply_edit(session)
+            return None
 
         request.send_response(200)
         request.send_header("Content-Type", "text/event-stream")
@@ -225,6 +321,7 @@ class NemoVideoSimulator(SimulatorServer):
         request.send_header("Connection", "close")
         request.end_headers()
         request.close_connection = True
+        typed = self.speak("sse_events") == "typed"
 
         def event(payload: dict | None) -> None:
             data = "" if payload is None else json.dumps(payload)
@@ -234,22 +331,30 @@ class NemoVideoSimulator(SimulatorServer):
         try:
             for _ in range(self.heartbeats):
                 request.wfile.write(b": heartbeat\n\n")
-                event(None)
+                event({"type": "heartbeat"} if typed else None)
                 if self.step_delay:
                     time.sleep(self.step_delay)
-            event(
-                {
-                    "author": "nemo_agent",
-                    "content": {"role": "model", "parts": [{"functionCall": {"name": "lip_sync"}}]},
-                }
-            )
+            if typed:
+                event({"type": "tool_call", "name": "lip_sync", "args": {}})
+            else:
+                event(
+                    {
+                        "author": "nemo_agent",
+                        "content": {"role": "model", "parts": [{"functionCall": {"name": "lip_sync"}}]},
+                    }
+                )
             self._apply_edit(session)
+            if typed:
+                event({"type": "tool_result", "name": "lip_sync", "result": {"ok": True}})
             if self.sse_mode == "drop_after_apply":
                 request.handler.connection.shutdown(socket.SHUT_RDWR)
                 return None
             if self.sse_mode == "text":
                 text = "Done: the mouth now follows the new audio track. The timeline has the synced clip."
-                event({"author": "nemo_agent", "content": {"role": "model", "parts": [{"text": text}]}})
+                if typed:
+                    event({"type": "text", "content": text})
+                else:
+                    event({"author": "nemo_agent", "content": {"role": "model", "parts": [{"text": text}]}})
         except OSError:
             pass
         return None
@@ -288,6 +393,8 @@ class NemoVideoSimulator(SimulatorServer):
                     "draft": session.draft,
                     "video_infos": [{"name": p.name} for p in session.uploads],
                     "generated_media": session.generated,
+                    # Analyses change on their own: not part of the edit.
+                    "video_analyses": [{"name": p.name, "checked_at": time.time()} for p in session.uploads],
                 },
                 "task_id": session.task_id,
             }
@@ -305,22 +412,31 @@ class NemoVideoSimulator(SimulatorServer):
         if problem:
             return problem
         if any(not request.headers.get(name) for name in ATTRIBUTION_HEADERS):
-            return self._fail(402, "export is not available on this plan", 402)
+            return self._render_error(402, "export is not available on this plan", CODE_PLAN)
+        with self.lock:
+            can_export = self.tokens[token].get("can_export", True)
+        if not can_export:
+            return self._render_error(402, "free plan export blocked: register or upgrade", CODE_PLAN)
         body = request.json_body() or {}
         render_id = str(body.get("id", ""))
         if not render_id.startswith("render_") or (body.get("output") or {}).get("format") != "mp4":
-            return self._fail(400, "id render_<ts> and output.format mp4 are required", 400)
+            return self._render_error(400, "id render_<ts> and output.format mp4 are required")
         session = self._session(str(body.get("sessionId", "")), token)
         if session is None:
             return self._fail(1002, "session not found")
-        if not body.get("draft"):
-            return self._fail(400, "draft is required", 400)
+        draft = body.get("draft")
+        if not isinstance(draft, dict) or not any(track.get("sg") for track in draft.get("t") or []):
+            return self._render_error(400, "draft has no tracks to render")
         with self.lock:
-            existing = self.renders.get(render_id)
-            if existing is None:
-                existing = SimulatedRender(render_id, session.id, session.output, dict(session.faults))
-                self.renders[render_id] = existing
-        return self._ok({"id": existing.id, "status": existing.status})
+            if render_id in self.renders:
+                return self._render_error(400, f"duplicate render id {render_id}")
+            run_faults = dict(session.faults)
+            if "failed_render" in run_faults:
+                # Only the run's first render fails; a render under a new id goes through.
+                session.faults.pop("failed_render")
+            render = SimulatedRender(render_id, session.id, session.output, run_faults)
+            self.renders[render_id] = render
+        return self._render_answer({"id": render.id, "status": render.status, "progress": 5})
 
     def render_status(self, request, match) -> Answer:
         _token, problem = self._token(request)
@@ -329,22 +445,40 @@ class NemoVideoSimulator(SimulatorServer):
         with self.lock:
             render = self.renders.get(match["rid"])
             if render is None:
-                return self._fail(404, "render not found", 404)
+                return self._render_error(404, "render not found")
             render.polls += 1
-            if "never_finishes" in render.faults:
-                render.status = "rendering"
-            elif render.status != "completed" and render.status != "failed":
-                if render.polls > self.render_polls:
-                    render.status = "failed" if render.source is None else "completed"
-                else:
-                    render.status = "rendering"
-        data = {"id": render.id, "status": render.status, "progress": 100 if render.status == "completed" else 50}
+            if render.status in {"completed", "failed", "cancelled"}:
+                pass
+            elif "never_finishes" in render.faults:
+                render.status = "processing"
+            elif render.polls > self.render_polls:
+                failed = render.source is None or "failed_render" in render.faults
+                render.status = "failed" if failed else "completed"
+            else:
+                render.status = "processing"
+        status = render.status
+        if status == "processing":
+            status = self.speak("render_running")
+        data = {"id": render.id, "status": status, "progress": 100 if status == "completed" else 50}
         if render.status == "completed":
             self._publish(render)
-            data["output"] = {"url": self.output_url(render.id, render.faults)}
+            if self.speak("render_output") == "url":
+                data["output"] = {"url": self.output_url(render.id, render.faults)}
         if render.status == "failed":
             data["error"] = "render failed"
-        return self._ok(data)
+        return self._render_answer(data)
+
+    def cancel_render(self, request, match) -> Answer:
+        _token, problem = self._token(request)
+        if problem:
+            return problem
+        with self.lock:
+            render = self.renders.get(match["rid"])
+            if render is None:
+                return self._render_error(404, "render not found")
+            if render.status in {"pending", "processing"}:
+                render.status = "cancelled"
+        return self._render_answer({"id": render.id, "status": render.status})
 
     def _publish(self, render: SimulatedRender) -> None:
         target = self.workdir / "renders" / render.id / "output.mp4"
@@ -358,5 +492,23 @@ class NemoVideoSimulator(SimulatorServer):
         path = self.workdir / "renders" / match["id"] / "output.mp4"
         if render is None or match["name"] != "output.mp4" or not path.exists():
             return Answer(404, {"error": "no such file"})
+        if "expired_output" in render.faults:
+            return Answer(403, {"error": "link expired"})
         self.serve_file(request, path, render.faults)
         return None
+
+    def render_download(self, request, match) -> Answer | None:
+        """The skill's fallback: the rendered file through the API, with the token."""
+        _token, problem = self._token(request)
+        if problem:
+            return problem
+        with self.lock:
+            render = self.renders.get(match["rid"])
+        path = self.workdir / "renders" / match["rid"] / "output.mp4"
+        if render is None or render.status != "completed" or not path.exists():
+            return Answer(404, {"code": 404, "message": "no such render file"})
+        self.serve_file(request, path, {})
+        return None
+
+
+CODE_PLAN = 402

@@ -48,6 +48,9 @@ def runcomfy_sim(settings):
 
 @pytest.fixture
 def nemo_sim(settings, db):
+    from django.core.cache import cache
+
+    cache.clear()  # the export check's answers are kept per token
     sim = NemoVideoSimulator(render_polls=1, max_output_seconds=1.0).start()
     settings.NEMO_TOKEN = ""
     settings.NEMO_ANONYMOUS = False
