@@ -62,7 +62,14 @@ def test_happy_path_token_session_upload_edit_render_download(nemo_sim, provider
         assert container.streams.video and container.streams.audio
     assert nemo_sim.submit_count == 1
     # the state before the edit, and the export check (a probe render), come before the paid edit
-    assert [call["endpoint"] for call in nemo_sim.calls][:6] == ["token", "session", "upload", "state", "render", "edit"]
+    assert [call["endpoint"] for call in nemo_sim.calls][:6] == [
+        "token",
+        "session",
+        "upload",
+        "state",
+        "render",
+        "edit",
+    ]
 
 
 def test_contract_paths_headers_and_bodies(nemo_sim, provider_media, settings):
