@@ -56,7 +56,7 @@ ALL_MISMATCH_MODES = ("cut_off", "loop", "bounce", "silence", "remap")
 class Route:
     id: str
     label: str
-    provider: str  # "local", "runcomfy", "nemovideo"
+    provider: str  # "local", "runcomfy", "nemovideo", "syncso"
     model_id: str
     shapes: tuple[str, ...]
     tier: str
@@ -102,6 +102,7 @@ class Route:
 
 _RUNCOMFY_VIDEO = {"max_video_bytes": 100 * MB, "max_image_bytes": 50 * MB}
 _ASPECT_RATIOS = ("16:9", "9:16", "1:1", "4:3", "3:4")
+_SYNC_DIRECT = {"max_video_bytes": 100 * MB}
 
 ROUTES: tuple[Route, ...] = (
     Route(
@@ -154,6 +155,49 @@ ROUTES: tuple[Route, ...] = (
         avoid_for="Hero delivery: use sync v2 Pro.",
         limits=_RUNCOMFY_VIDEO,
         unconfirmed="Full schema not published; sync_mode seen in public code; maximum length assumed 5 min.",
+    ),
+    Route(
+        id="sync-direct-2-pro",
+        label="Sync Labs lipsync-2-pro (direct)",
+        provider="syncso",
+        model_id="lipsync-2-pro",
+        shapes=(InputShape.VIDEO_AUDIO,),
+        tier=Tier.PREMIUM,
+        credits_per_second=8,
+        minimum_credits=40,
+        max_duration_seconds=300.0,
+        max_input_bytes=100 * MB,
+        # Sync's error guide: audio past 300 s is refused (generation_audio_length_exceeded).
+        max_audio_seconds=300.0,
+        mismatch_modes=ALL_MISMATCH_MODES,
+        body="sync_direct",
+        defaults={"active_speaker_detection": True},
+        pick_for="Hero-quality dubs straight from Sync Labs: speaker detection for several faces, "
+        "completion by signed webhook.",
+        avoid_for="Cost-sensitive batch jobs: use lipsync-2.",
+        limits=_SYNC_DIRECT,
+        unconfirmed="Output hosts (SYNC_DOWNLOAD_HOSTS) and the largest input size are assumptions.",
+    ),
+    Route(
+        id="sync-direct-2",
+        label="Sync Labs lipsync-2 (direct)",
+        provider="syncso",
+        model_id="lipsync-2",
+        shapes=(InputShape.VIDEO_AUDIO,),
+        tier=Tier.STANDARD,
+        credits_per_second=5,
+        minimum_credits=25,
+        max_duration_seconds=300.0,
+        max_input_bytes=100 * MB,
+        # Sync's error guide: audio past 300 s is refused (generation_audio_length_exceeded).
+        max_audio_seconds=300.0,
+        mismatch_modes=ALL_MISMATCH_MODES,
+        body="sync_direct",
+        defaults={"active_speaker_detection": True},
+        pick_for="Scaled or batch lip-sync straight from Sync Labs.",
+        avoid_for="Hero delivery: use lipsync-2-pro.",
+        limits=_SYNC_DIRECT,
+        unconfirmed="Output hosts (SYNC_DOWNLOAD_HOSTS) and the largest input size are assumptions.",
     ),
     Route(
         id="kling-lipsync-audio",
@@ -398,4 +442,6 @@ def is_simulated(route: Route) -> bool:
         return not settings.RUNCOMFY_API_KEY
     if route.provider == "nemovideo":
         return not (settings.NEMO_TOKEN or settings.NEMO_ANONYMOUS)
+    if route.provider == "syncso":
+        return not settings.SYNC_API_KEY
     return False

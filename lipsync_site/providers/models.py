@@ -43,3 +43,18 @@ class ProviderCredential(models.Model):
 
     def __str__(self) -> str:
         return f"{self.provider} credential"
+
+
+class CallWindow(models.Model):
+    """The calls made under one provider limit in the last minute (``providers.limits``).
+
+    One row per limit, locked while it is read and written, so every worker and tracker on
+    every machine shares the provider's documented allowance (Sync: 60 generate calls a
+    minute).
+    """
+
+    key = models.CharField(max_length=64, primary_key=True)
+    calls = models.JSONField(default=list)  # unix times of the calls within the window
+
+    def __str__(self) -> str:
+        return self.key

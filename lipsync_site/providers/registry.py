@@ -7,7 +7,7 @@ from lipsync_site.providers.base import Provider
 
 @cache
 def get_provider(name: str) -> Provider:
-    """The adapter for ``name`` ("local", "runcomfy", "nemovideo"). Adapters read settings
+    """The adapter for ``name`` ("local", "runcomfy", "nemovideo", "syncso"). Adapters read settings
     on every call, so one cached instance serves the whole process."""
     if name == "local":
         from lipsync_site.providers.local import LocalDraftProvider
@@ -21,6 +21,10 @@ def get_provider(name: str) -> Provider:
         from lipsync_site.providers.nemovideo import NemoVideoProvider
 
         return NemoVideoProvider()
+    if name == "syncso":
+        from lipsync_site.providers.syncso import SyncProvider
+
+        return SyncProvider()
     raise LookupError(f"no provider adapter named {name!r}")
 
 

@@ -56,7 +56,9 @@ class RouteChoice:
 _PREFERENCES: dict[tuple[str, str], tuple[str, ...]] = {
     (InputShape.VIDEO_AUDIO, Tier.PREMIUM): (
         "sync-v2-pro",
+        "sync-direct-2-pro",
         "sync-v2",
+        "sync-direct-2",
         "kling-lipsync-audio",
         "creatify-lipsync",
         "nemovideo-lipsync",
@@ -64,14 +66,17 @@ _PREFERENCES: dict[tuple[str, str], tuple[str, ...]] = {
     ),
     (InputShape.VIDEO_AUDIO, Tier.STANDARD): (
         "sync-v2",
+        "sync-direct-2",
         "kling-lipsync-audio",
         "creatify-lipsync",
         "nemovideo-lipsync",
         "sync-v2-pro",
+        "sync-direct-2-pro",
         "local-draft",
     ),
     (InputShape.VIDEO_AUDIO, Tier.DRAFT): (
         "sync-v2",
+        "sync-direct-2",
         "local-draft",
         "kling-lipsync-audio",
         "creatify-lipsync",
@@ -96,6 +101,8 @@ _SCRIPT_WITH_AUDIO = ("wan-2-7-audio", "happyhorse-t2v")
 _WHY = {
     "sync-v2-pro": "Sync v2 Pro is the premium default for mouth swap on existing footage.",
     "sync-v2": "Sync v2 is the standard route for batch and draft mouth swaps.",
+    "sync-direct-2-pro": "Sync lipsync-2-pro, straight from Sync Labs, is the premium mouth swap.",
+    "sync-direct-2": "Sync lipsync-2, straight from Sync Labs, is the standard mouth swap.",
     "omnihuman": "OmniHuman is the default for a talking portrait.",
     "kling-lipsync-text": "Kling lip-sync (script) speaks your script over your source video.",
     "happyhorse-t2v": "HappyHorse generates the clip and speaks your script in the same pass.",

@@ -40,6 +40,17 @@ def test_nemovideo_is_a_route():
     assert route.shapes == (InputShape.VIDEO_AUDIO,)
 
 
+def test_sync_direct_routes():
+    pro = catalog.catalog_route("sync-direct-2-pro")
+    standard = catalog.catalog_route("sync-direct-2")
+    assert (pro.provider, pro.model_id, pro.tier) == ("syncso", "lipsync-2-pro", Tier.PREMIUM)
+    assert (standard.provider, standard.model_id, standard.tier) == ("syncso", "lipsync-2", Tier.STANDARD)
+    for route in (pro, standard):
+        assert set(route.mismatch_modes) == {"cut_off", "loop", "bounce", "silence", "remap"}
+        assert route.max_audio_seconds == 300
+        assert route.defaults["active_speaker_detection"] is True
+
+
 def test_every_remote_route_has_a_body_builder():
     for route in catalog.ROUTES:
         if route.provider == "runcomfy":
@@ -110,6 +121,13 @@ def test_routes_are_simulated_without_keys(settings):
     settings.NEMO_ANONYMOUS = True
     assert not catalog.is_simulated(catalog.catalog_route("sync-v2"))
     assert not catalog.is_simulated(catalog.catalog_route("nemovideo-lipsync"))
+
+
+def test_sync_direct_is_simulated_without_its_key(settings):
+    settings.SYNC_API_KEY = ""
+    assert catalog.is_simulated(catalog.catalog_route("sync-direct-2"))
+    settings.SYNC_API_KEY = "sk-sync-000000000"
+    assert not catalog.is_simulated(catalog.catalog_route("sync-direct-2"))
 
 
 def test_without_simulators_a_keyless_provider_is_not_offered(settings):

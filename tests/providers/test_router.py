@@ -62,7 +62,8 @@ def test_nothing_within_budget_names_no_route_but_explains():
 def test_a_disabled_route_is_never_picked_nor_offered():
     RouteOverride.objects.create(route_id="sync-v2-pro", enabled=False)
     choice = choose_route(InputShape.VIDEO_AUDIO, Tier.PREMIUM, facts=SHORT_CLIP)
-    assert choice.route.id == "sync-v2"
+    # the same premium model, straight from Sync Labs
+    assert choice.route.id == "sync-direct-2-pro"
     assert "sync-v2-pro" not in [alternative.route.id for alternative in choice.alternatives]
 
 

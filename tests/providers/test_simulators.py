@@ -101,7 +101,7 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-def test_command_serves_both_simulators_until_terminated(tmp_path):
+def test_command_serves_every_simulator_until_terminated(tmp_path):
     import signal
     import subprocess
     import sys
@@ -109,10 +109,11 @@ def test_command_serves_both_simulators_until_terminated(tmp_path):
 
     from lipsync_site.providers.simulators.common import wait_until
 
-    ports = [_free_port(), _free_port()]
+    ports = [_free_port(), _free_port(), _free_port()]
     root = Path(__file__).resolve().parents[2]
     env = {"PATH": "/usr/bin:/bin", "LIPSYNC_VAR_DIR": str(tmp_path), "DJANGO_ENV": "test"}
     command = ["manage.py", "run_simulators", "--runcomfy-port", str(ports[0]), "--nemo-port", str(ports[1])]
+    command += ["--sync-port", str(ports[2]), "--dialect-seed", "3"]
     process = subprocess.Popen(
         [sys.executable, *command], cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
@@ -125,7 +126,7 @@ def test_command_serves_both_simulators_until_terminated(tmp_path):
 
     try:
         assert wait_until(lambda: all(stats(port) for port in ports), timeout=20, interval=0.1)
-        assert [stats(port)["submits"] for port in ports] == [0, 0]
+        assert [stats(port)["submits"] for port in ports] == [0, 0, 0]
     finally:
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=10) == 0

@@ -1,4 +1,4 @@
-"""Run the RunComfy and NemoVideo simulators in the foreground (``make run`` without keys)."""
+"""Run the provider simulators in the foreground (``make run`` without keys)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from lipsync_site.providers.simulators.nemovideo import NemoVideoSimulator
 from lipsync_site.providers.simulators.runcomfy import RunComfySimulator
+from lipsync_site.providers.simulators.syncso import SyncSimulator
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
@@ -36,6 +37,19 @@ class Command(BaseCommand):
             type=int,
             default=_port(settings.NEMO_SIMULATOR_URL, 8766),
             help="Port of the NemoVideo simulator (default: from NEMO_SIMULATOR_URL); 0 to skip it.",
+        )
+        parser.add_argument(
+            "--sync-port",
+            type=int,
+            default=_port(settings.SYNC_SIMULATOR_URL, 8767),
+            help="Port of the Sync Labs simulator (default: from SYNC_SIMULATOR_URL); 0 to skip it.",
+        )
+        parser.add_argument(
+            "--dialect-seed",
+            type=int,
+            default=None,
+            help="Answer in a seeded random mix of the dialects the providers' own clients accept "
+            "(default: the canonical spelling of each).",
         )
         parser.add_argument("--step-delay", type=float, default=1.0, help="Seconds each simulated step takes.")
         parser.add_argument("--queue-polls", type=int, default=2, help="Polls a RunComfy request stays queued.")
@@ -65,6 +79,7 @@ class Command(BaseCommand):
                     running_polls=options["running_polls"],
                     max_output_seconds=options["max_output_seconds"],
                     workdir=workdir / "runcomfy",
+                    dialect_seed=options["dialect_seed"],
                 )
             )
         if options["nemo_port"] and not (only_needed and (settings.NEMO_TOKEN or settings.NEMO_ANONYMOUS)):
@@ -76,6 +91,19 @@ class Command(BaseCommand):
                     render_polls=options["running_polls"],
                     max_output_seconds=options["max_output_seconds"],
                     workdir=workdir / "nemovideo",
+                    dialect_seed=options["dialect_seed"],
+                )
+            )
+        if options["sync_port"] and not (only_needed and settings.SYNC_API_KEY):
+            servers.append(
+                SyncSimulator(
+                    host=host,
+                    port=options["sync_port"],
+                    step_delay=options["step_delay"],
+                    pending_seconds=options["step_delay"],
+                    max_output_seconds=options["max_output_seconds"],
+                    workdir=workdir / "syncso",
+                    dialect_seed=options["dialect_seed"],
                 )
             )
         for server in servers:
