@@ -117,20 +117,24 @@ def probe_av(path):
             pass
         if not all(decoded.values()):
             return {"error": "The file is damaged or truncated: its streams could not be decoded."}
-        duration = None
+        header = None
         if container.duration is not None:
-            duration = container.duration / av.time_base
+            header = container.duration / av.time_base
         for stream in (video, audio):
-            if duration is None and stream is not None and stream.duration is not None and stream.time_base:
-                duration = float(stream.duration * stream.time_base)
-        if duration is None:
-            # Raw streams (ADTS AAC) carry no duration header: measure by demuxing.
-            last = 0.0
-            container.seek(0)
-            for packet in container.demux(audio or video):
-                if packet.pts is not None and packet.time_base is not None:
-                    last = max(last, float((packet.pts + (packet.duration or 0)) * packet.time_base))
-            duration = last or None
+            if header is None and stream is not None and stream.duration is not None and stream.time_base:
+                header = float(stream.duration * stream.time_base)
+        # Pricing and route limits follow what plays, not what the header claims.
+        measured = measure_seconds(
+            path, video_index=video.index if video else None, audio_index=audio.index if audio else None
+        )
+        if header is not None and measured is not None and header_is_a_claim(path, name):
+            tolerance = max(0.25, 2 * frame_seconds(video, audio))
+            if abs(header - measured) > tolerance:
+                return {
+                    "error": f"The file's header says it lasts {header:.1f} s, but it plays for {measured:.1f} s. "
+                    "Export it again from your editor and upload the new file."
+                }
+        duration = measured if measured is not None else header
         facts = {"kind": kind, "container": name, "duration_seconds": duration}
         if video is not None:
             ctx = video.codec_context
@@ -150,6 +154,78 @@ def probe_av(path):
             )
         facts["extension"], facts["content_type"] = container_identity(name, kind, facts, container.metadata)
         return facts
+
+
+def measure_seconds(path, *, video_index, audio_index):
+    """How long the content plays: an audio-only file by decoding it (samples / rate,
+    whatever its header or timestamps say); a video by the timestamps of every packet of
+    its streams (decoding every picture would cost seconds per minute of video). None when
+    nothing could be measured."""
+    import av
+
+    try:
+        with av.open(path, options={"protocol_whitelist": "file"}) as container:
+            if video_index is None and audio_index is not None:
+                samples, rate = 0, 0
+                for frame in container.decode(container.streams[audio_index]):
+                    samples += frame.samples
+                    rate = frame.sample_rate or rate
+                return samples / rate if rate and samples else None
+            streams = [container.streams[index] for index in (video_index, audio_index) if index is not None]
+            start, end = None, None
+            for packet in container.demux(*streams):
+                if packet.pts is None or packet.time_base is None:
+                    continue
+                begins = float(packet.pts * packet.time_base)
+                ends = float((packet.pts + (packet.duration or 0)) * packet.time_base)
+                start = begins if start is None else min(start, begins)
+                end = ends if end is None else max(end, ends)
+            if start is None or end is None or end <= start:
+                return None
+            return end - start
+    except (av.FFmpegError, ValueError, OSError):
+        return None
+
+
+def frame_seconds(video, audio) -> float:
+    """The longest frame of the streams: video 1/fps, audio one codec frame."""
+    longest = 0.0
+    if video is not None:
+        rate = video.average_rate or video.guessed_rate
+        if rate:
+            longest = max(longest, 1 / float(rate))
+    if audio is not None and audio.codec_context is not None:
+        ctx = audio.codec_context
+        if ctx.sample_rate and ctx.frame_size:
+            longest = max(longest, ctx.frame_size / ctx.sample_rate)
+    return longest
+
+
+# An MP3's duration is a claim only when it carries a frame count (a Xing, Info or VBRI
+# tag); without one, and for raw ADTS AAC which has no header at all, FFmpeg estimates it
+# from the bit rate, which a VBR file legitimately gets wrong: the measured length is used.
+MP3_TAGS = (b"Xing", b"Info", b"VBRI")
+ESTIMATED_ONLY = {"aac"}
+
+
+def header_is_a_claim(path, container_name) -> bool:
+    if container_name in ESTIMATED_ONLY:
+        return False
+    if container_name != "mp3":
+        return True
+    with open(path, "rb") as fh:
+        head = fh.read(16 * 1024)
+    offset = 0
+    if head.startswith(b"ID3") and len(head) >= 10:
+        # ID3v2 size: four 7-bit bytes, plus the 10-byte header.
+        size = (head[6] << 21) | (head[7] << 14) | (head[8] << 7) | head[9]
+        offset = 10 + size
+        with open(path, "rb") as fh:
+            fh.seek(offset)
+            head = fh.read(4096)
+        offset = 0
+    first_frame = head[offset : offset + 2048]
+    return any(tag in first_frame for tag in MP3_TAGS)
 
 
 def container_identity(name, kind, facts, metadata):
