@@ -31,8 +31,10 @@ SECRET_VALUE_SETTINGS = ("RUNCOMFY_API_KEY", "NEMO_TOKEN", "SYNC_API_KEY", "SYNC
 _SHAPES = (
     # Authorization: Bearer <token>
     (re.compile(r"(Bearer\s+)[A-Za-z0-9._~+/=-]+", re.I), r"\1" + MASK),
-    # x-api-key: <key>, "x-api-key": "<key>", Sync-Signature: t=..,v1=..
-    (re.compile(r"""((?:x-api-key|api[_-]?key|sync-signature)["']?\s*[:=]\s*["']?)[^\s"',}]+""", re.I), r"\1" + MASK),
+    # x-api-key: <key>, "x-api-key": "<key>"
+    (re.compile(r"""((?:x-api-key|api[_-]?key)["']?\s*[:=]\s*["']?)[^\s"',}]+""", re.I), r"\1" + MASK),
+    # Sync-Signature: t=<unix>,v1=<hex> (the whole value, commas included)
+    (re.compile(r"""(sync-signature["']?\s*[:=]\s*["']?)[^\s"'}]+""", re.I), r"\1" + MASK),
     # token=..., secret=..., password=... in query strings and messages
     (
         re.compile(r"""((?:token|secret|password|passwd)["']?\s*[=:]\s*["']?)[^\s"'&,}]{6,}""", re.I),
