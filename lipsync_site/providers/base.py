@@ -138,6 +138,9 @@ class Provider(Protocol):
     # True only where the provider documents that a resent submit with the same
     # ``SubmitOptions.idempotency_key`` cannot start (or charge) a second request.
     supports_idempotency_keys: ClassVar[bool]
+    # The provider's documented limit on all calls a minute, when it has one below the
+    # site's PROVIDER_CALLS_PER_MINUTE (Sync: 60 across every endpoint); None otherwise.
+    calls_per_minute: ClassVar[int | None]
 
     def submit(self, route: Route, inputs: SubmitInputs, options: SubmitOptions) -> str:
         """Start a request; return the provider's request id."""

@@ -116,6 +116,7 @@ class NemoVideoProvider:
     name = "nemovideo"
     # The edit (the paid step) has no idempotency key: it is never resent.
     supports_idempotency_keys = False
+    calls_per_minute = None
 
     # --- configuration ----------------------------------------------------------------------
     @property

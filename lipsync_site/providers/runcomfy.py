@@ -62,6 +62,7 @@ class RunComfyProvider:
     # RunComfy documents no idempotency for POST /v1/models/{id}; its own ComfyUI client
     # says never to retry a paid POST. A submit with an unknown outcome is never resent.
     supports_idempotency_keys = False
+    calls_per_minute = None
 
     # --- configuration, read on every call so settings changes take effect ---------------------
     @property

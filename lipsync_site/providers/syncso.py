@@ -77,6 +77,8 @@ class SyncProvider:
     name = "syncso"
     # Documented: the same Idempotency-Key and body never start a second generation.
     supports_idempotency_keys = True
+    # Sync's rate-limit page: 60 requests a minute across all endpoints (polls included).
+    calls_per_minute = 60
 
     # --- configuration, read on every call ---------------------------------------------------
     @property
