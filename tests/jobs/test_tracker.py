@@ -77,10 +77,7 @@ def test_retry_after_is_obeyed(site, runcomfy_sim, make_job, sync_tasks, engine_
     assert job.status == Status.PROVIDER_QUEUED and job.lease_owner == ""
 
 
-@pytest.mark.parametrize(
-    ("fault", "endpoint"),
-    [("rate_limit", "submit"), ("server_error", "submit")],
-)
+@pytest.mark.parametrize(("fault", "endpoint"), [("rate_limit", "submit")])
 def test_submit_refused_before_it_reached_the_provider_is_sent_again(
     site, runcomfy_sim, make_job, sync_tasks, drive, engine_settings, fault, endpoint
 ):
@@ -95,7 +92,8 @@ def test_submit_refused_before_it_reached_the_provider_is_sent_again(
     assert runcomfy_sim.submit_count == 1 and job.submit_attempts == 2
 
 
-@pytest.mark.parametrize("fault", ["drop", "slow", "malformed_json"])
+# A gateway 5xx can hide an accepted, paid run: RunComfy documents no idempotency (issue 10).
+@pytest.mark.parametrize("fault", ["drop", "slow", "malformed_json", "server_error", "accepted_then_error"])
 def test_submission_with_unknown_fate_is_never_resent(site, runcomfy_sim, make_job, owner, sync_tasks, fault):
     runcomfy_sim.inject(fault, count=1, endpoint="submit", seconds=2.5)
     job = make_job()
