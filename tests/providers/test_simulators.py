@@ -130,3 +130,12 @@ def test_command_serves_every_simulator_until_terminated(tmp_path):
     finally:
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=10) == 0
+
+
+def test_a_fault_can_hit_one_request_in_n(runcomfy_sim):
+    runcomfy_sim.inject("rate_limit", count=10, endpoint="status", every=2, retry_after=1)
+    answers = [
+        httpx.get(f"{runcomfy_sim.base_url}/v1/requests/x/status", headers={"Authorization": "Bearer t"}).status_code
+        for _ in range(6)
+    ]
+    assert answers == [404, 429, 404, 429, 404, 429]

@@ -233,9 +233,16 @@ class SimulatorServer:
         """Subclasses forget their requests here."""
 
     def take_request_fault(self, endpoint: str) -> Fault | None:
+        """The fault this request meets, if any. ``every=n`` in a fault's params makes it
+        hit one request in n to its endpoint (the others go through)."""
         with self.lock:
             for fault in self.faults:
                 if fault.name in REQUEST_FAULTS | AFTER_FAULTS and fault.endpoint in ("", endpoint) and fault.count > 0:
+                    every = int(fault.params.get("every", 1))
+                    if every > 1:
+                        fault.params["_seen"] = fault.params.get("_seen", 0) + 1
+                        if fault.params["_seen"] % every:
+                            continue
                     fault.count -= 1
                     if fault.count == 0:
                         self.faults.remove(fault)
