@@ -97,3 +97,18 @@ class LedgerEntry(models.Model):
         if self.pk is not None:
             raise ValueError("ledger entries are append-only")
         super().save(*args, **kwargs)
+
+    @property
+    def label(self) -> str:
+        """What happened, in the ledger's words: a capture that returns part of its hold is
+        a charge and a release, not a "+144 capture"."""
+        if self.kind == self.Kind.CAPTURE and self.hold is not None:
+            charged = self.hold.captured_amount or 0
+            return f"Charged {charged}" + (f", {self.amount} of the hold released" if self.amount else "")
+        return {
+            self.Kind.GRANT: "Granted",
+            self.Kind.HOLD: "Held",
+            self.Kind.RELEASE: "Released",
+            self.Kind.REFUND: "Refunded",
+            self.Kind.ADJUSTMENT: "Adjustment",
+        }.get(self.kind, self.get_kind_display())

@@ -175,6 +175,27 @@ class Job(models.Model):
     def input_assets(self):
         return [asset for asset in (self.source_video, self.portrait, self.voice) if asset is not None]
 
+    @property
+    def credit_state(self) -> str:
+        """What the ledger did with this job's hold: held, charged, released or refunded."""
+        if not self.is_terminal:
+            return "held"
+        if self.status in {Status.SUCCEEDED, Status.REVOKED}:
+            refunded = self.status == Status.REVOKED and self.hold.status == "refunded"
+            return "refunded" if refunded else "charged"
+        return "released"
+
+    @property
+    def credit_summary(self) -> str:
+        """The credits in a few words, as the ledger has them (history, job page)."""
+        state = self.credit_state
+        if state == "charged":
+            returned = self.estimated_credits - (self.charged_credits or 0)
+            return f"{self.charged_credits} charged" + (f", {returned} released" if returned > 0 else "")
+        if state == "refunded":
+            return f"{self.charged_credits} refunded"
+        return f"{self.estimated_credits} {state}"
+
     def elapsed_seconds(self) -> float:
         end = self.finished_at or timezone.now()
         return max(0.0, (end - self.created_at).total_seconds())
@@ -223,7 +244,7 @@ class Job(models.Model):
         return self._move(to, kind, actor, message, payload, allowed_from, guard, fields)
 
     def _move(self, to, kind, actor, message, payload, allowed_from, guard, fields) -> JobEvent:
-        sources = allowed_from or ALLOWED_FROM[to]
+        sources = allowed_from or ALLOWED_FROM.get(to, frozenset())
         now = timezone.now()
         if to in TERMINAL:
             fields.setdefault("finished_at", now)

@@ -1,5 +1,5 @@
 """Telling the owner a job has finished: a job that fails silently is a top complaint of
-lip-sync users. Sent once per job, whatever the queue redelivers."""
+lip-sync users. Sent once per ending, whatever the queue redelivers."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import logging
 
 from django.conf import settings
 from django.core.mail import send_mail
+from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -29,8 +30,10 @@ def notify_owner(job_id) -> bool:
     job = Job.objects.select_related("owner", "hold").get(pk=job_id)
     if job.status not in SUBJECTS or not job.owner.email:
         return False
-    # Claim the notification first: a redelivered task finds it taken and sends nothing.
-    if not Job.objects.filter(pk=job.pk, notified_at__isnull=True).update(notified_at=timezone.now()):
+    # Claim the notification first: a redelivered task finds it taken and sends nothing. A
+    # job ends twice only when a delivery is revoked; that later end is told again.
+    unsent = Q(notified_at__isnull=True) | Q(notified_at__lt=F("finished_at"))
+    if not Job.objects.filter(unsent, pk=job.pk).update(notified_at=timezone.now()):
         return False
     link = settings.PUBLIC_BASE_URL + reverse("jobs:detail", args=[job.pk])
     lines = [f"{job.title or 'Your job'}: {job.get_status_display().lower()}."]

@@ -78,6 +78,12 @@ def new_job_context(user, form, intake: Intake) -> dict:
         "video": video,
         "portrait": portrait,
         "voices": voices,
+        "stored": {
+            "video": [video] if video else [],
+            "portrait": [portrait] if portrait else [],
+            "voices": voices,
+            "evidence": [intake.evidence] if intake.evidence else [],
+        },
         "checks": checks,
         "blocks": blocks,
         "confirmable": any(check.confirmable for check in blocks) or bool(data.get("confirm_no_face")),

@@ -53,7 +53,7 @@ def _owned_job(request, job_id) -> Job:
 @login_required
 @require_GET
 def job_list(request):
-    jobs = Job.objects.filter(owner=request.user).select_related("output")
+    jobs = Job.objects.filter(owner=request.user).select_related("hold")
     page = Paginator(jobs, 20).get_page(request.GET.get("page"))
     return render(request, "jobs/list.html", {"page": page})
 

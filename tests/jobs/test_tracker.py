@@ -1,7 +1,6 @@
 """The tracker against the RunComfy simulator over HTTP: jobs go from queued to settled,
 faults of every kind end in a clean state, and the provider is never asked twice."""
 
-import time
 from datetime import timedelta
 
 import pytest
@@ -10,8 +9,8 @@ from django.utils import timezone
 from lipsync_site.credits.models import CreditAccount, Hold
 from lipsync_site.jobs.models import Job, Status
 from lipsync_site.jobs.tracker import Tracker, claim_due_jobs, take_calls
-from lipsync_site.jobs.workflow.leases import Lease
 from lipsync_site.jobs.workflow import policy
+from lipsync_site.jobs.workflow.leases import Lease
 from lipsync_site.jobs.workflow.submit import submit_job
 from tests.factories import end
 
