@@ -96,6 +96,6 @@ def test_an_mp3_without_a_frame_count_is_measured_not_refused(tmp_path):
 
 def test_the_measured_length_is_what_route_limits_see(tmp_path):
     facts = probe(mediafactory.make_audio(tmp_path / "voice.mp3", seconds=12.0))
-    kling = catalog.get_route("kling-lipsync-audio")  # takes up to 10 s
+    kling = catalog.catalog_route("kling-lipsync-audio")  # takes up to 10 s
     problems = fit_problems(kling, ProbeFacts(audio_seconds=facts.duration_seconds, video_seconds=5.0))
     assert any("up to 10 seconds" in problem for problem in problems)

@@ -20,7 +20,7 @@ def test_shared_client_cpu_per_call_against_a_client_per_call(runcomfy_sim, prov
     inputs = SubmitInputs(
         video=InputFile(url=provider_media.url("video.mp4")), audio=InputFile(url=provider_media.url("voice.wav"))
     )
-    request_id = provider.submit(catalog.get_route("sync-v2"), inputs, SubmitOptions())
+    request_id = provider.submit(catalog.catalog_route("sync-v2"), inputs, SubmitOptions())
     runcomfy_sim.inject("never_finishes")  # keep it answering "running"
     path = f"/v1/requests/{request_id}/status"
     headers = {"Authorization": "Bearer simulator-token"}

@@ -192,7 +192,7 @@ def test_request_ids_made_before_the_fingerprint_still_poll(nemo_sim, provider_m
 
 
 def test_submit_options_are_unchanged_for_the_edit(nemo_sim, provider_media):
-    route = catalog.get_route("nemovideo-lipsync")
+    route = catalog.catalog_route("nemovideo-lipsync")
     get_provider("nemovideo").submit(route, inputs(provider_media), SubmitOptions(mismatch_mode="remap"))
     (edit,) = nemo_sim.calls_to("edit")
     assert "speed" in edit["body"]["new_message"]["parts"][0]["text"]

@@ -122,7 +122,7 @@ def test_output_urls_are_found_however_deep():
 
 # --- HappyHorse: the schema's spellings and limits (point 7) -------------------------------------
 def test_happyhorse_resolution_is_sent_in_the_documented_spelling(runcomfy_sim, provider_media):
-    route = catalog.get_route("happyhorse-t2v")
+    route = catalog.catalog_route("happyhorse-t2v")
     options = SubmitOptions(extra={"duration": 3, "resolution": "1080p"})
     get_provider("runcomfy").submit(route, inputs_for(route, provider_media), options)
     (call,) = runcomfy_sim.calls_to("submit")
@@ -130,7 +130,7 @@ def test_happyhorse_resolution_is_sent_in_the_documented_spelling(runcomfy_sim, 
 
 
 def test_happyhorse_image_to_video_sends_no_aspect_ratio(runcomfy_sim, provider_media):
-    route = catalog.get_route("happyhorse-i2v")
+    route = catalog.catalog_route("happyhorse-i2v")
     options = SubmitOptions(extra={"duration": 3, "aspect_ratio": "9:16"})
     request_id = get_provider("runcomfy").submit(route, inputs_for(route, provider_media), options)
     (call,) = runcomfy_sim.calls_to("submit")
@@ -139,7 +139,7 @@ def test_happyhorse_image_to_video_sends_no_aspect_ratio(runcomfy_sim, provider_
 
 
 def test_a_resolution_outside_the_schema_is_refused_before_sending(runcomfy_sim, provider_media):
-    route = catalog.get_route("happyhorse-t2v")
+    route = catalog.catalog_route("happyhorse-t2v")
     with pytest.raises(InputRejected, match="720P, 1080P"):
         get_provider("runcomfy").submit(
             route, inputs_for(route, provider_media), SubmitOptions(extra={"resolution": "4K"})
@@ -149,7 +149,7 @@ def test_a_resolution_outside_the_schema_is_refused_before_sending(runcomfy_sim,
 
 def test_the_simulator_refuses_the_old_lower_case_spelling(runcomfy_sim, provider_media):
     # What the adapter used to send: the service answers 422 naming the field.
-    route = dataclasses.replace(catalog.get_route("happyhorse-t2v"), limits={}, defaults={"resolution": "720p"})
+    route = dataclasses.replace(catalog.catalog_route("happyhorse-t2v"), limits={}, defaults={"resolution": "720p"})
     with pytest.raises(InputRejected, match="resolution"):
         get_provider("runcomfy").submit(route, inputs_for(route, provider_media), options_for(route))
 
@@ -164,23 +164,23 @@ def test_the_simulator_refuses_the_old_lower_case_spelling(runcomfy_sim, provide
     ],
 )
 def test_happyhorse_portrait_limits(facts, problem):
-    route = catalog.get_route("happyhorse-i2v")
+    route = catalog.catalog_route("happyhorse-i2v")
     problems = fit_problems(route, ProbeFacts(text_chars=20, output_seconds=5, **facts))
     assert any(problem in text for text in problems), problems
 
 
 def test_a_portrait_within_the_limits_fits():
-    route = catalog.get_route("happyhorse-i2v")
+    route = catalog.catalog_route("happyhorse-i2v")
     assert fit_problems(route, ProbeFacts(width=720, height=1280, image_bytes=2_000_000, text_chars=40)) == []
 
 
 def test_happyhorse_prompt_lengths_follow_the_schema():
-    assert catalog.get_route("happyhorse-t2v").max_text_chars == 2500
-    assert catalog.get_route("happyhorse-i2v").max_text_chars == 5000
+    assert catalog.catalog_route("happyhorse-t2v").max_text_chars == 2500
+    assert catalog.catalog_route("happyhorse-i2v").max_text_chars == 5000
 
 
 def test_inputs_with_an_image_url(runcomfy_sim, provider_media):
-    route = catalog.get_route("happyhorse-i2v")
+    route = catalog.catalog_route("happyhorse-i2v")
     inputs = SubmitInputs(image=InputFile(url=provider_media.url("portrait.png")), text="Hello there.")
     get_provider("runcomfy").submit(route, inputs, SubmitOptions())
     (call,) = runcomfy_sim.calls_to("submit")

@@ -43,7 +43,7 @@ def inputs(media) -> SubmitInputs:
 
 def submit(media, route_id="sync-direct-2-pro", *, key=None, **option_changes) -> str:
     options = SubmitOptions(idempotency_key=key or str(uuid.uuid4()), **option_changes)
-    return get_provider("syncso").submit(catalog.get_route(route_id), inputs(media), options)
+    return get_provider("syncso").submit(catalog.catalog_route(route_id), inputs(media), options)
 
 
 def poll_until_terminal(request_id, *, timeout=20.0):
@@ -68,7 +68,7 @@ def test_every_route_runs_end_to_end_by_polling(route_id, sync_sim, provider_med
     assert get_provider("syncso").download(output, tmp_path / "out.mp4", max_bytes=20_000_000) > 0
     with av.open(str(tmp_path / "out.mp4")) as container:
         assert container.streams.video and container.streams.audio
-    assert sync_sim.generations[request_id].model == catalog.get_route(route_id).model_id
+    assert sync_sim.generations[request_id].model == catalog.catalog_route(route_id).model_id
 
 
 def test_contract_path_headers_and_body(sync_sim, provider_media):
