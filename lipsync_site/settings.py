@@ -219,6 +219,9 @@ JOBS_REQUEUE_AFTER_SECONDS = env_float("JOBS_REQUEUE_AFTER_SECONDS", 120.0)
 # Time limit from submission: max(minimum, factor x the route's longest output).
 JOBS_TIME_LIMIT_FACTOR = env_float("JOBS_TIME_LIMIT_FACTOR", 10.0)
 JOBS_TIME_LIMIT_MIN_SECONDS = env_float("JOBS_TIME_LIMIT_MIN_SECONDS", 1800.0)
+# A finished job's output is collected within this window: transient answers (429, 5xx,
+# timeouts) are retried until it closes.
+JOBS_COLLECT_DEADLINE_SECONDS = env_float("JOBS_COLLECT_DEADLINE_SECONDS", 1800.0)
 
 # Providers. With no key, RunComfy routes run against the loopback simulator.
 RUNCOMFY_API_KEY = env_str("RUNCOMFY_API_KEY")

@@ -138,7 +138,8 @@ class Job(models.Model):
     enqueued_at = models.DateTimeField(null=True, blank=True)
     submit_attempts = models.PositiveSmallIntegerField(default=0)
     collect_attempts = models.PositiveSmallIntegerField(default=0)
-    # Past this the job fails and its hold is released (from the route's limits).
+    # Past this the job fails and its hold is released: the route's time limit while at the
+    # provider, the collection window (JOBS_COLLECT_DEADLINE_SECONDS) once collecting.
     deadline_at = models.DateTimeField(null=True, blank=True)
     # When the owner was told the job finished (set once, by a guarded update).
     notified_at = models.DateTimeField(null=True, blank=True)

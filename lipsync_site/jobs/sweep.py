@@ -8,7 +8,7 @@ workflow's guarded steps, so several sweeps running at once (one per tracker) do
    enqueued again, oldest first, within the owner's running limit (submit is guarded);
 2. a submission whose lease expired: with a request id saved, the job goes on to be
    polled; without one its fate is unknown, so it fails visibly and its hold is released
-   (never resubmitted);
+   (never resubmitted, unless its provider dedupes by idempotency key);
 3. collecting jobs with no live collect task are enqueued again (collect is idempotent);
 4. jobs past their route's time limit fail (cancelled at the provider when possible) and
    release their hold.
@@ -30,7 +30,7 @@ from lipsync_site.jobs.workflow.leases import Lease, lease_free
 from lipsync_site.jobs.workflow.policy import POLLED_STATES, Say
 from lipsync_site.jobs.workflow.queue import Task, mark_enqueued, start_waiting_jobs
 from lipsync_site.jobs.workflow.settle import settle
-from lipsync_site.jobs.workflow.submit import hand_over_to_polling
+from lipsync_site.jobs.workflow.submit import back_to_queue, hand_over_to_polling, resend_is_safe
 from lipsync_site.providers.base import ProviderError
 from lipsync_site.providers.registry import get_provider
 
@@ -73,6 +73,20 @@ def settle_abandoned_submissions(now) -> int:
                 message="Submission was accepted; polling takes over from a stopped worker.",
                 guard=lease.holds(),
             )
+            continue
+        if (
+            job.provider != "local"
+            and resend_is_safe(get_provider(job.provider), job)
+            and back_to_queue(
+                job,
+                lease,
+                delay=0.0,
+                message="The submitting worker stopped; resending with the same idempotency key.",
+                payload={"lease": lease.token, "idempotency_key": str(job.pk)},
+                lease_expired_before=now,
+            )
+        ):
+            settled += 1
             continue
         if job.provider == "local":
             # Nothing was sent anywhere: the engine died with its worker.

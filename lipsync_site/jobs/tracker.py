@@ -34,7 +34,7 @@ from django.utils import timezone
 from lipsync_site.jobs.models import Job, ProviderCallBudget
 from lipsync_site.jobs.sweep import sweep
 from lipsync_site.jobs.workflow.leases import Lease, expiry, lease_free
-from lipsync_site.jobs.workflow.policy import POLLED_STATES
+from lipsync_site.jobs.workflow.policy import POLLED_STATES, calls_per_minute
 from lipsync_site.jobs.workflow.poll import poll_job
 from lipsync_site.providers.registry import get_provider
 
@@ -204,9 +204,9 @@ class Tracker:
         now = self.clock()
         # order_by(): the model's default ordering would otherwise leak into DISTINCT.
         providers = list(_due(now).order_by().values_list("provider", flat=True).distinct())
-        per_minute = settings.PROVIDER_CALLS_PER_MINUTE
         work = []
         for provider_name in providers:
+            per_minute = calls_per_minute(provider_name)
             key = budget_key(provider_name)
             granted = take_calls(key, self.batch, per_minute=per_minute, now=now)
             if granted < self.batch:

@@ -10,4 +10,5 @@ urlpatterns = [
     path("<uuid:job_id>/status/", views.job_status, name="status"),
     path("<uuid:job_id>/cancel/", views.job_cancel, name="cancel"),
     path("inputs/<str:token>/<str:filename>", views.job_input, name="input"),
+    path("hooks/sync/", views.sync_webhook, name="sync_webhook"),
 ]

@@ -1,17 +1,21 @@
 """The jobs' pages: history, the new-job form, the job page and its polled status, cancel,
-and the signed input links providers fetch. Views parse, call one service, render."""
+the signed input links providers fetch, and Sync's signed webhook. Views parse, call one
+service, render."""
 
 from __future__ import annotations
+
+import logging
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import Http404, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HTMX_STOP_POLLING, HttpResponseClientRedirect
@@ -25,11 +29,15 @@ from lipsync_site.jobs.quote import BATCH_SHAPES, OPTIONAL_AUDIO_SHAPES, shape_i
 from lipsync_site.jobs.selectors import job_page_context, new_job_context
 from lipsync_site.jobs.workflow.cancel import request_cancel
 from lipsync_site.jobs.workflow.policy import CancelOutcome
+from lipsync_site.jobs.workflow.poll import settle_from_notice
 from lipsync_site.media import links
 from lipsync_site.media.intake import Intake, take_media
 from lipsync_site.media.probe import MediaRejected
 from lipsync_site.media.serving import serve_asset
+from lipsync_site.providers import syncso
 from lipsync_site.providers.catalog import InputShape
+
+logger = logging.getLogger(__name__)
 
 # Form fields that carry media: at the checking step only their errors are shown.
 MEDIA_FIELDS = {"source_video", "portrait", "voice_audio", "evidence", "__all__"}
@@ -234,3 +242,20 @@ def job_input(request, token: str, filename: str):
         payload={"range": request.headers.get("Range", ""), "agent": request.headers.get("User-Agent", "")[:100]},
     )
     return serve_asset(request, asset, as_attachment=False)
+
+
+@csrf_exempt  # the one endpoint without a session: its Sync-Signature is checked instead
+@require_POST
+def sync_webhook(request):
+    """Sync Labs reports that a generation ended. Nothing is trusted before its signature
+    (``Sync-Signature``, fresh, over the body) checks out; then the job moves as a poll
+    would move it. Polling remains the fallback when a delivery never comes."""
+    try:
+        payload = syncso.verify_webhook(request.body, request.headers.get("Sync-Signature", ""))
+    except syncso.WebhookRejected as exc:
+        logger.warning("Sync webhook refused: %s", exc)
+        return HttpResponseBadRequest("Invalid signature.")
+    generation_id = payload.get("id")
+    if isinstance(generation_id, str) and generation_id:
+        settle_from_notice("syncso", generation_id, syncso.result_from_generation(payload))
+    return JsonResponse({"received": True})

@@ -1,11 +1,19 @@
 """Collect: download, probe and store the output, check that the mouth moves with the
 voice, and capture the hold for the actual length (never more than was held). Safe to
-repeat until the job has succeeded."""
+repeat until the job has succeeded.
+
+A transient answer (429, 5xx, a timeout, a cut download) is retried, as polling is: with
+backoff that obeys ``Retry-After``, in the worker for up to ``COLLECT_WAIT_IN_WORKER``
+seconds, then by giving the job back for the sweep to enqueue after the delay. Only the
+collection window (``deadline_at``, set when collecting began) or a permanent answer
+fails the job: the output exists and was paid for."""
 
 from __future__ import annotations
 
 import logging
 import tempfile
+import time
+from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
@@ -45,28 +53,43 @@ def collect_job(job_id) -> None:
         return
     route = get_route(job.route_id)
     provider = get_provider(job.provider)
-    try:
-        outputs = [output for output in provider.outputs(job.provider_request_id) if output.kind == "video"]
-        if not outputs:
-            raise InputRejected(Say.NO_VIDEO)
-        scratch = Path(settings.VAR_DIR) / "scratch"
-        scratch.mkdir(parents=True, exist_ok=True)
-        with lease.heartbeat(job.pk), tempfile.TemporaryDirectory(dir=scratch) as workdir:
-            target = Path(workdir) / "output.bin"
-            provider.download(outputs[0], target, max_bytes=settings.PROVIDER_DOWNLOAD_MAX_BYTES)
-            asset = store_file(owner=job.owner, path=target, kind="video", origin=Asset.Origin.OUTPUT, original_name="")
-            check_fields = _output_check(job, target, Path(workdir))
-    except MediaRejected as exc:
-        _fail(job, lease, Say.unplayable(exc.message))
-        return
-    except RetryableError as exc:
-        # Collecting is safe to repeat: give the lease back; the sweep enqueues it again.
-        job.log(f"Download interrupted ({exc.message}); will try again.", kind=EventKind.COLLECT_RETRY, actor="worker")
-        lease.release(job.pk, enqueued_at=timezone.now())
-        return
-    except ProviderError as exc:
-        _fail(job, lease, exc.message, actor="provider", payload=exc.payload)
-        return
+    waited, failures = 0.0, 0
+    while True:
+        try:
+            asset, check_fields = _fetch(job, lease, provider)
+            break
+        except MediaRejected as exc:
+            _fail(job, lease, Say.unplayable(exc.message))
+            return
+        except RetryableError as exc:
+            failures += 1
+            # The provider's Retry-After (or the adapter's delay), growing while it repeats.
+            delay = min(60.0, exc.delay * 1.5 ** (failures - 1))
+            now = timezone.now()
+            if job.deadline_at is not None and now + timedelta(seconds=delay) >= job.deadline_at:
+                _fail(job, lease, Say.NOT_COLLECTED, payload={"detail": exc.message})
+                return
+            job.log(
+                f"Download interrupted ({exc.message}); trying again in {delay:.0f} s.",
+                kind=EventKind.COLLECT_RETRY,
+                actor="worker",
+            )
+            if waited + delay <= policy.COLLECT_WAIT_IN_WORKER:
+                with lease.heartbeat(job.pk):
+                    time.sleep(delay)
+                waited += delay
+                continue
+            # Give the job back; the sweep enqueues it once the delay has passed. A
+            # transient answer does not use up one of the attempts (those count crashes).
+            lease.release(
+                job.pk,
+                enqueued_at=now - timedelta(seconds=settings.JOBS_REQUEUE_AFTER_SECONDS - delay),
+                collect_attempts=F("collect_attempts") - 1,
+            )
+            return
+        except ProviderError as exc:
+            _fail(job, lease, exc.message, actor="provider", payload=exc.payload)
+            return
     seconds = asset.duration_seconds or job.estimated_seconds
     charged = min(job.hold.amount, route.estimate_credits(seconds))
     delivered = settle(
@@ -89,6 +112,20 @@ def collect_job(job_id) -> None:
             kind=EventKind.CHECK_FLAGGED,
             actor="worker",
         )
+
+
+def _fetch(job: Job, lease: Lease, provider) -> tuple[Asset, dict]:
+    """The output's links, the download, the stored asset and its check."""
+    outputs = [output for output in provider.outputs(job.provider_request_id) if output.kind == "video"]
+    if not outputs:
+        raise InputRejected(Say.NO_VIDEO)
+    scratch = Path(settings.VAR_DIR) / "scratch"
+    scratch.mkdir(parents=True, exist_ok=True)
+    with lease.heartbeat(job.pk), tempfile.TemporaryDirectory(dir=scratch) as workdir:
+        target = Path(workdir) / "output.bin"
+        provider.download(outputs[0], target, max_bytes=settings.PROVIDER_DOWNLOAD_MAX_BYTES)
+        asset = store_file(owner=job.owner, path=target, kind="video", origin=Asset.Origin.OUTPUT, original_name="")
+        return asset, _output_check(job, target, Path(workdir))
 
 
 def _fail(job: Job, lease: Lease, message: str, *, actor: str = "worker", payload=None) -> None:

@@ -20,7 +20,12 @@ CANCELLABLE_STATES = (Status.AWAITING_REVIEW, Status.QUEUED, Status.PROVIDER_QUE
 
 # A submission that provably never reached the provider is tried again, up to this many times.
 MAX_SUBMIT_ATTEMPTS = 3
+# Collect attempts that ended without an answer (a worker killed mid-download); a
+# transient answer (429, 5xx, timeout) is retried within the collection window instead.
 MAX_COLLECT_ATTEMPTS = 5
+# Seconds a collect task may wait in its worker for a transient answer to pass before it
+# gives the job back to the sweep.
+COLLECT_WAIT_IN_WORKER = 60.0
 
 
 def time_limit_seconds(route: Route) -> float:
@@ -36,6 +41,16 @@ def poll_interval(age_seconds: float, *, fair_share: float = 0.0) -> float:
     to 30 s; never shorter than the account's fair share of its call budget."""
     low, high = settings.JOBS_POLL_MIN_SECONDS, settings.JOBS_POLL_MAX_SECONDS
     return max(min(high, low + age_seconds / 10.0), fair_share)
+
+
+def calls_per_minute(provider_name: str) -> int:
+    """The polling budget of a provider account: the site's, or the provider's documented
+    limit when lower (Sync: 60 calls a minute across all its endpoints)."""
+    from lipsync_site.providers.registry import get_provider
+
+    documented = getattr(get_provider(provider_name), "calls_per_minute", None)
+    configured = settings.PROVIDER_CALLS_PER_MINUTE
+    return min(configured, documented) if documented else configured
 
 
 def account_problem_backoff() -> float:

@@ -1,5 +1,6 @@
 """Poll: ask the provider how a request is doing, move the job along, schedule the next
-poll and give back the tracker's lease."""
+poll and give back the tracker's lease. A provider's signed notice (Sync's webhook) takes
+the same path once verified (``settle_from_notice``)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import enum
 import logging
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -18,7 +20,14 @@ from lipsync_site.jobs.workflow.leases import RELEASED, Lease
 from lipsync_site.jobs.workflow.policy import POLLED_STATES, Say
 from lipsync_site.jobs.workflow.queue import Task, mark_enqueued, slot_freed
 from lipsync_site.jobs.workflow.settle import settle
-from lipsync_site.providers.base import AccountProblem, NotFound, ProviderError, RequestState, RetryableError
+from lipsync_site.providers.base import (
+    AccountProblem,
+    NotFound,
+    PollResult,
+    ProviderError,
+    RequestState,
+    RetryableError,
+)
 from lipsync_site.providers.registry import get_provider
 
 logger = logging.getLogger(__name__)
@@ -83,9 +92,32 @@ def poll_job(job_id, *, lease: Lease | None = None, fair_share: float = 0.0) -> 
             allowed_from=set(POLLED_STATES),
         )
         return PollOutcome.ENDED
+    return apply_result(job, result, lease=lease, fair_share=fair_share)
 
+
+def settle_from_notice(provider_name: str, request_id: str, result: PollResult) -> PollOutcome:
+    """A provider told us (a verified webhook) how a request ended: move its job as a poll
+    would. An answer about a request still running, or a job not polled any more, changes
+    nothing (polling carries on, or the job has moved on already)."""
+    job = Job.objects.filter(provider=provider_name, provider_request_id=request_id).first()
+    if job is None or job.status not in POLLED_STATES or not result.state.is_terminal:
+        return PollOutcome.SKIPPED
+    job.log(
+        f"The provider reported the request {result.state.value}.",
+        kind=EventKind.NOTE,
+        actor="provider",
+        payload=result.payload,
+    )
+    return apply_result(job, result, counted=False)
+
+
+def apply_result(
+    job: Job, result: PollResult, *, lease: Lease | None = None, fair_share: float = 0.0, counted: bool = True
+) -> PollOutcome:
+    """Move ``job`` by the provider's answer. ``counted``: the answer came from a poll."""
     now = timezone.now()
-    progress_fields = {"last_polled_at": now, "poll_count": F("poll_count") + 1}
+    age = (now - (job.started_at or job.created_at)).total_seconds()
+    progress_fields = {"last_polled_at": now, "poll_count": F("poll_count") + 1} if counted else {}
     if result.state in {RequestState.QUEUED, RequestState.RUNNING}:
         if result.state == RequestState.QUEUED:
             progress_fields["queue_position"] = result.queue_position
@@ -107,7 +139,8 @@ def poll_job(job_id, *, lease: Lease | None = None, fair_share: float = 0.0) -> 
             next_poll_at=now + timedelta(seconds=policy.poll_interval(age, fair_share=fair_share)),
         )
         return PollOutcome.WAITING
-    _mine(job, lease).update(**progress_fields)
+    if progress_fields:
+        _mine(job, lease).update(**progress_fields)
     if result.state == RequestState.SUCCEEDED:
         with transaction.atomic():
             try:
@@ -122,6 +155,8 @@ def poll_job(job_id, *, lease: Lease | None = None, fair_share: float = 0.0) -> 
                     progress=1.0,
                     queue_position=None,
                     collect_attempts=0,
+                    # Collecting has its own window: transient failures are retried within it.
+                    deadline_at=now + timedelta(seconds=settings.JOBS_COLLECT_DEADLINE_SECONDS),
                 )
             except TransitionRefused:
                 return PollOutcome.SKIPPED

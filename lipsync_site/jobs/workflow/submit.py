@@ -1,6 +1,8 @@
 """Submit: a queued job is won by one worker, handed to its provider, and the provider's
 request id is saved before anything else happens. A paid request is never sent twice: a
-submission is retried only when it provably never reached the provider."""
+submission is retried only when it provably never reached the provider, or when the
+provider documents that a resend with the same idempotency key starts nothing new (Sync
+direct: ``supports_idempotency_keys``)."""
 
 from __future__ import annotations
 
@@ -41,6 +43,15 @@ from lipsync_site.providers.routes import get_route
 logger = logging.getLogger(__name__)
 
 
+# Providers that report the end of a request to a signed webhook, and the URL that takes it.
+WEBHOOKS = {"syncso": "jobs:sync_webhook"}
+
+
+def provider_webhook_url(provider_name: str) -> str:
+    name = WEBHOOKS.get(provider_name)
+    return settings.PUBLIC_BASE_URL + reverse(name) if name else ""
+
+
 def provider_input_url(asset: Asset, *, job_id) -> str:
     """A public URL a provider can fetch the input from, without cookies, for an hour."""
     token = links.make_token(asset, links.Purpose.PROVIDER, job_id=str(job_id))
@@ -73,20 +84,35 @@ def submit_job(job_id) -> None:
             idempotency_key=str(job.id),
             extra=dict(job.options),
             on_progress=_progress_reporter(job, lease) if runs_here else None,
+            webhook_url=provider_webhook_url(route.provider),
         )
-        request_id = provider.submit(route, inputs, options)
+        # A submit may block for long (a NemoVideo edit streams for up to 15 minutes): the
+        # lease is renewed meanwhile, so the sweep does not take a live worker for a dead one.
+        with lease.heartbeat(job.pk):
+            request_id = provider.submit(route, inputs, options)
     except InputRejected as exc:
         _fail(job, lease, exc.message, kind=EventKind.SUBMIT_REFUSED, actor="provider", payload=exc.payload)
         return
     except AccountProblem as exc:
+        # The owner reads that the provider could not take the job; the admin reads why
+        # (a token that cannot export, an empty balance) on the event, already redacted.
         logger.error("Provider account problem on job %s: %s", job.pk, exc.message)
-        _fail(job, lease, Say.ACCOUNT_PROBLEM, kind=EventKind.SUBMIT_FAILED, payload=exc.payload)
+        payload = {"detail": exc.message, **exc.payload}
+        _fail(job, lease, Say.ACCOUNT_PROBLEM, kind=EventKind.SUBMIT_FAILED, payload=payload)
         return
     except SubmissionUncertain as exc:
-        # The request may have reached the provider, and none of ours dedupes a resend:
-        # fail visibly for an admin to check with the provider, and release the hold.
-        logger.error("Submission of job %s has an unknown outcome (key %s): %s", job.pk, job.pk, exc.message)
         payload = {"detail": exc.message, "idempotency_key": str(job.pk)}
+        if resend_is_safe(provider, job) and back_to_queue(
+            job,
+            lease,
+            delay=5.0,
+            message="Submission unconfirmed; resending with the same idempotency key.",
+            payload=payload,
+        ):
+            return
+        # The request may have reached the provider, and a resend could pay twice: fail
+        # visibly for an admin to check with the provider, and release the hold.
+        logger.error("Submission of job %s has an unknown outcome (key %s): %s", job.pk, job.pk, exc.message)
         _fail(job, lease, Say.UNKNOWN_SUBMISSION, kind=EventKind.SUBMIT_UNKNOWN, payload=payload)
         return
     except RetryableError as exc:
@@ -106,6 +132,14 @@ def submit_job(job_id) -> None:
         _fail(job, lease, Say.GENERIC_FAILURE, kind=EventKind.SUBMIT_FAILED)
         return
     _accepted(job, lease, request_id, runs_here=runs_here)
+
+
+def resend_is_safe(provider, job: Job) -> bool:
+    """A submission with an unknown outcome may be sent again only to a provider that
+    documents idempotency keys (the key is the job's id), and a bounded number of times."""
+    return bool(getattr(provider, "supports_idempotency_keys", False)) and job.submit_attempts < (
+        policy.MAX_SUBMIT_ATTEMPTS
+    )
 
 
 def _fail(job: Job, lease: Lease, message: str, *, kind: str, actor: str = "worker", payload=None) -> None:
@@ -175,10 +209,16 @@ def _claim(job: Job, lease: Lease) -> bool:
     return True
 
 
-def back_to_queue(job: Job, lease: Lease, *, delay: float, message: str, payload: dict | None = None) -> bool:
+def back_to_queue(
+    job: Job, lease: Lease, *, delay: float, message: str, payload: dict | None = None, lease_expired_before=None
+) -> bool:
     """submitting -> queued, for a submission that never reached the provider (no request
-    id saved): tried again after ``delay``, by the sweep or a freed slot."""
+    id saved), or one its provider dedupes: tried again after ``delay``, by the sweep or a
+    freed slot. ``lease_expired_before``: only if ``lease`` ran out (the sweep)."""
     now = timezone.now()
+    guard = lease.holds() & Q(provider_request_id="")
+    if lease_expired_before is not None:
+        guard &= Q(lease_expires_at__lt=lease_expired_before)
     try:
         job.transition(
             Status.QUEUED,
@@ -187,7 +227,7 @@ def back_to_queue(job: Job, lease: Lease, *, delay: float, message: str, payload
             message=message,
             payload=payload,
             allowed_from={Status.SUBMITTING},
-            guard=lease.holds() & Q(provider_request_id=""),
+            guard=guard,
             **RELEASED,
             next_poll_at=now + timedelta(seconds=delay),
             # eligible for the sweep as soon as next_poll_at passes
