@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 
 from lipsync_site.credits.models import CreditAccount, Hold
-from lipsync_site.jobs.models import Job, Status
+from lipsync_site.jobs.models import EventKind, Job, Status
 from lipsync_site.jobs.tracker import Tracker, claim_due_jobs, take_calls
 from lipsync_site.jobs.workflow import policy
 from lipsync_site.jobs.workflow.leases import Lease
@@ -131,16 +131,20 @@ def test_unacceptable_output_fails_without_charging(
     assert job.hold.status == Hold.Status.RELEASED and job.output is None
 
 
-def test_truncated_downloads_are_retried_then_given_up(
+def test_truncated_downloads_are_retried_until_the_collection_window_closes(
     site, runcomfy_sim, make_job, owner, sync_tasks, drive, engine_settings
 ):
+    # A cut download is transient (issue 10): retried with backoff, given up only when the
+    # collection window closes, not after a count of attempts.
     engine_settings.JOBS_REQUEUE_AFTER_SECONDS = 0.0
+    engine_settings.JOBS_COLLECT_DEADLINE_SECONDS = 12.0
     runcomfy_sim.inject("truncated_output")
     job = make_job()
     submit_job(job.pk)
-    drive(lambda: refreshed(job).is_terminal, timeout=30, fast_forward=True)
-    assert job.status == Status.FAILED
-    assert job.collect_attempts == policy.MAX_COLLECT_ATTEMPTS + 1
+    drive(lambda: refreshed(job).is_terminal, timeout=60, fast_forward=True)
+    assert job.status == Status.FAILED and job.error_message == policy.Say.NOT_COLLECTED
+    assert job.events.filter(kind=EventKind.COLLECT_RETRY).exists()  # retried before giving up
+    assert "interrupted" in job.events.get(kind=EventKind.COLLECT_FAILED).payload["detail"]
     assert job.hold.status == Hold.Status.RELEASED
 
 
