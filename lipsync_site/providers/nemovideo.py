@@ -169,7 +169,9 @@ class NemoVideoProvider:
             return stored.client_id
         client_id = str(uuid.uuid4())
         ProviderCredential.objects.update_or_create(
-            provider=self._credential_name(), defaults={"client_id": client_id}, create_defaults={"token": ""}
+            provider=self._credential_name(),
+            defaults={"client_id": client_id},
+            create_defaults={"token": "", "client_id": client_id},
         )
         return client_id
 
@@ -336,11 +338,14 @@ class NemoVideoProvider:
         path = UPLOAD_PATH.format(session_id=session_id)
         self._authed("POST", path, wait=True, json={"urls": urls, "source_type": "url"})
 
+    def _export_check_key(self) -> str:
+        return "nemovideo-export:" + hashlib.sha256(self._token().encode()).hexdigest()[:32]
+
     def _check_export_allowed(self, session_id: str, draft) -> None:
         """Before the paid edit: can this token export at all? (A 402 at render time would
         otherwise come after the edit was charged.) A free probe render answers it; the
         answer is kept per token for ``NEMO_EXPORT_CHECK_SECONDS``."""
-        key = "nemovideo-export:" + hashlib.sha256(self._token().encode()).hexdigest()[:32]
+        key = self._export_check_key()
         known = cache.get(key)
         if known is True:
             return
@@ -459,6 +464,11 @@ class NemoVideoProvider:
         except InputRejected as exc:
             if "duplicate" in exc.message.lower() or "exist" in exc.message.lower():
                 return  # started already (two pollers raced): the same render
+            raise
+        except AccountProblem as exc:
+            if exc.payload.get("code") == CODE_PLAN and not render_id.startswith("render_probe_"):
+                # The plan changed since the export check: the next submit finds out at once.
+                cache.set(self._export_check_key(), False, timeout=600)
             raise
 
     # --- answers ---------------------------------------------------------------------------------------

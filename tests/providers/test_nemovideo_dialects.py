@@ -196,3 +196,13 @@ def test_submit_options_are_unchanged_for_the_edit(nemo_sim, provider_media):
     get_provider("nemovideo").submit(route, inputs(provider_media), SubmitOptions(mismatch_mode="remap"))
     (edit,) = nemo_sim.calls_to("edit")
     assert "speed" in edit["body"]["new_message"]["parts"][0]["text"]
+
+
+def test_a_402_at_render_time_is_remembered_for_the_next_submit(nemo_sim, provider_media):
+    request_id = submit(provider_media)  # the export check passed
+    nemo_sim.set_export_allowed(False)  # the plan changed since
+    with pytest.raises(AccountProblem, match="402"):
+        get_provider("nemovideo").poll(request_id)
+    with pytest.raises(AccountProblem, match="cannot export"):
+        submit(provider_media)
+    assert nemo_sim.submit_count == 1  # the second edit was never sent
