@@ -57,11 +57,34 @@ def _salt(purpose: str) -> str:
     return f"lipsync_site.media.link.{purpose}"
 
 
-def make_token(asset: Asset, purpose: str, *, user_id: int | None = None, job_id: str | None = None) -> str:
+class _IssuedAt(signing.TimestampSigner):
+    """A signer whose timestamp is given: the same claims issued at the same moment make
+    the same token (a provider that dedupes a resent request compares its input URLs)."""
+
+    def __init__(self, issued_at: int, **kwargs):
+        super().__init__(**kwargs)
+        self.issued_at = issued_at
+
+    def timestamp(self):
+        return signing.b62_encode(int(self.issued_at))
+
+
+def make_token(
+    asset: Asset,
+    purpose: str,
+    *,
+    user_id: int | None = None,
+    job_id: str | None = None,
+    issued_at: float | None = None,
+) -> str:
+    """A token for ``purpose``; ``issued_at`` (unix seconds, not in the future) makes it
+    reproducible, and it expires ``max_age`` after that moment."""
     if purpose not in Purpose.ALL:
         raise ValueError(purpose)
     payload = {"a": asset.id.hex, "g": asset.link_generation, "u": user_id, "j": job_id}
-    return signing.dumps(payload, salt=_salt(purpose), compress=True)
+    if issued_at is None:
+        return signing.dumps(payload, salt=_salt(purpose), compress=True)
+    return _IssuedAt(int(issued_at), salt=_salt(purpose)).sign_object(payload, compress=True)
 
 
 def read_token(token: str, purpose: str) -> LinkClaims:

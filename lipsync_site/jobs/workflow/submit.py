@@ -52,9 +52,10 @@ def provider_webhook_url(provider_name: str) -> str:
     return settings.PUBLIC_BASE_URL + reverse(name) if name else ""
 
 
-def provider_input_url(asset: Asset, *, job_id) -> str:
-    """A public URL a provider can fetch the input from, without cookies, for an hour."""
-    token = links.make_token(asset, links.Purpose.PROVIDER, job_id=str(job_id))
+def provider_input_url(asset: Asset, *, job_id, issued_at: float | None = None) -> str:
+    """A public URL a provider can fetch the input from, without cookies, for an hour
+    (from ``issued_at`` when given: the same moment gives the same URL)."""
+    token = links.make_token(asset, links.Purpose.PROVIDER, job_id=str(job_id), issued_at=issued_at)
     # The file name carries the extension: some providers infer the format from it.
     path = reverse("jobs:input", kwargs={"token": token, "filename": f"input{asset.extension}"})
     return settings.PUBLIC_BASE_URL + path
@@ -71,11 +72,14 @@ def submit_job(job_id) -> None:
     route = get_route(job.route_id)
     provider = get_provider(route.provider)
     runs_here = route.provider == "local"
+    # A provider that dedupes resends compares the whole request: its input links must be
+    # the very ones of the first attempt (they expire an hour after it).
+    issued_at = _first_submitted_at(job) if getattr(provider, "supports_idempotency_keys", False) else None
     try:
         inputs = SubmitInputs(
-            video=_input_file(job.source_video, job, route),
-            image=_input_file(job.portrait, job, route),
-            audio=_input_file(job.voice, job, route),
+            video=_input_file(job.source_video, job, route, issued_at),
+            image=_input_file(job.portrait, job, route, issued_at),
+            audio=_input_file(job.voice, job, route, issued_at),
             text=job.script,
             prompt=job.prompt,
         )
@@ -146,13 +150,18 @@ def _fail(job: Job, lease: Lease, message: str, *, kind: str, actor: str = "work
     settle(job, to=Status.FAILED, why=message, kind=kind, actor=actor, payload=payload, lease=lease)
 
 
-def _input_file(asset: Asset | None, job: Job, route: Route) -> InputFile | None:
+def _first_submitted_at(job: Job) -> float:
+    first = job.events.filter(kind=EventKind.SUBMIT_STARTED).order_by("at").values_list("at", flat=True).first()
+    return (first or timezone.now()).timestamp()
+
+
+def _input_file(asset: Asset | None, job: Job, route: Route, issued_at: float | None = None) -> InputFile | None:
     if asset is None:
         return None
     if route.provider == "local":
         return InputFile(path=Path(asset.file.path), content_type=asset.content_type, duration=asset.duration_seconds)
     return InputFile(
-        url=provider_input_url(asset, job_id=job.id),
+        url=provider_input_url(asset, job_id=job.id, issued_at=issued_at),
         content_type=asset.content_type,
         duration=asset.duration_seconds,
     )
