@@ -13,7 +13,6 @@ call passes its own timeout (``call_timeout``). A forked worker builds its own c
 
 from __future__ import annotations
 
-import atexit
 import logging
 import os
 import threading
@@ -89,7 +88,6 @@ class _ClientPool:
 
 
 _pool = _ClientPool()
-atexit.register(lambda: _pool.close_all())
 
 
 def shared_client(name: str, *, base_url: str = "") -> httpx.Client:
