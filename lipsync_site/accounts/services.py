@@ -28,9 +28,7 @@ def ensure_user(*, username: str, email: str, password: str, is_staff: bool = Fa
     user.set_password(password)
     user.save(update_fields=["email", "is_staff", "password"])
     EmailAddress.objects.filter(user=user).exclude(email__iexact=email).update(primary=False)
-    EmailAddress.objects.update_or_create(
-        user=user, email=email.lower(), defaults={"verified": True, "primary": True}
-    )
+    EmailAddress.objects.update_or_create(user=user, email=email.lower(), defaults={"verified": True, "primary": True})
     return user, created
 
 

@@ -79,9 +79,7 @@ def spending_by_member(workspace) -> list[MemberSpending]:
             .values("placed_by")
             .annotate(
                 held=_SPENT_OPEN,
-                month_captured=Sum(
-                    "captured_amount", filter=Q(status=Hold.Status.CAPTURED, created_at__gte=since)
-                ),
+                month_captured=Sum("captured_amount", filter=Q(status=Hold.Status.CAPTURED, created_at__gte=since)),
                 month_held=Sum("amount", filter=Q(status=Hold.Status.OPEN, created_at__gte=since)),
                 total=_SPENT_CAPTURED,
             )

@@ -31,9 +31,7 @@ class InsufficientCredits(CreditsRefused):
 
 class SpendingCapReached(CreditsRefused):
     def __init__(self, *, cap: int, spent: int, needed: int):
-        super().__init__(
-            f"needs {needed} credits, but your monthly cap is {cap} and you have used {spent} this month"
-        )
+        super().__init__(f"needs {needed} credits, but your monthly cap is {cap} and you have used {spent} this month")
         self.cap = cap
         self.spent = spent
         self.needed = needed

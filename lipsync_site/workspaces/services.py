@@ -209,7 +209,7 @@ def accept_invitation(*, invitation: Invitation, user) -> Membership:
         invitation.refresh_from_db()
         check_invitation_open(invitation)
         raise InvitationInvalid("This invitation can no longer be used.")
-    membership, created = Membership.objects.get_or_create(
+    membership, _ = Membership.objects.get_or_create(
         workspace_id=invitation.workspace_id,
         user=user,
         defaults={"role": invitation.role, "invited_by": invitation.invited_by},

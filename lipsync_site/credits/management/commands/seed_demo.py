@@ -52,8 +52,6 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(f'Demo workspace "{WORKSPACE_NAME}" ready at http://127.0.0.1:8000/'))
         for name, _, what in PEOPLE:
             self.stdout.write(f"  {name:<10} {name} / {passwords[name]}  ({what})")
-        self.stdout.write(
-            f"  moderator  moderator / {passwords['moderator']}  (site staff: consent queue at /admin/)"
-        )
+        self.stdout.write(f"  moderator  moderator / {passwords['moderator']}  (site staff: consent queue at /admin/)")
         if first_time:
             self.stdout.write(f"  {options['credits']} credits granted to the workspace.")
