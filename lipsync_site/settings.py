@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "lipsync_site.providers",
     "lipsync_site.jobs",
     "lipsync_site.moderation",
+    "lipsync_site.demo",
 ]
 
 MIDDLEWARE = [

@@ -5,7 +5,7 @@
 
 from django.db import migrations
 
-SETTLED_BY_MEMBER = ("hold", "capture", "release")
+SETTLED_BY_MEMBER = ("hold", "capture", "release", "refund")
 
 
 def users_into_personal_workspaces(apps, schema_editor):
@@ -47,7 +47,7 @@ def workspaces_back_to_users(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("credits", "0002_accounts_belong_to_workspaces"),
+        ("credits", "0003_accounts_belong_to_workspaces"),
         ("accounts", "0001_initial"),
     ]
 

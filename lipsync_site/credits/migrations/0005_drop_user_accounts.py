@@ -8,7 +8,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("credits", "0003_personal_workspace_for_every_user"),
+        ("credits", "0004_personal_workspace_for_every_user"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

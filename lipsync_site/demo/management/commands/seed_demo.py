@@ -1,7 +1,8 @@
 """``make run``'s demo: the workspace "Demo marketing" with an owner, a member and a
 viewer, its credits, and a site moderator. Idempotent; prints every password.
 
-Lives in credits, the lowest floor that knows accounts, workspaces and the ledger.
+On the top floor (the demo app): it makes people, a workspace, credits and a moderator
+through each app's services.
 """
 
 import os
@@ -10,9 +11,10 @@ import secrets
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from lipsync_site.accounts.services import create_moderator, ensure_user
+from lipsync_site.accounts.services import ensure_user
 from lipsync_site.credits.models import CreditAccount
 from lipsync_site.credits.services import grant_credits
+from lipsync_site.moderation.services import create_moderator
 from lipsync_site.workspaces.models import Membership, Workspace
 from lipsync_site.workspaces.roles import Role
 
@@ -48,6 +50,9 @@ class Command(BaseCommand):
             first_time = not CreditAccount.objects.filter(workspace=workspace).exists()
             if first_time:
                 grant_credits(workspace=workspace, amount=options["credits"], reason="Demo workspace allowance")
+            ensure_user(
+                username="moderator", email="moderator@example.com", password=passwords["moderator"], is_staff=True
+            )
             create_moderator(username="moderator", password=passwords["moderator"])
         self.stdout.write(self.style.SUCCESS(f'Demo workspace "{WORKSPACE_NAME}" ready at http://127.0.0.1:8000/'))
         for name, _, what in PEOPLE:

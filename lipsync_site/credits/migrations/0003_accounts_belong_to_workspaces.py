@@ -1,4 +1,4 @@
-# The ledger moves from users to workspaces (issue 12), step 1 of 3: new columns, nullable.
+# The ledger moves from users to workspaces (issue 12), step 1 of 3 (0003-0005): new columns, nullable.
 
 import django.db.models.deletion
 from django.conf import settings
@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("credits", "0001_initial"),
+        ("credits", "0002_refunds"),
         ("workspaces", "0001_workspaces_members_invitations"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
