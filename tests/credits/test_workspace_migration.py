@@ -1,6 +1,6 @@
-"""The data migration on a populated database: every existing user gets a personal
-workspace holding their credit account, holds and entries, and the ledger check is clean
-before and after."""
+"""The data migrations on a populated database: every existing user gets a personal
+workspace holding their credit account, holds, entries and files, and the ledger check is
+clean before and after."""
 
 import pytest
 from django.db import connection
@@ -66,6 +66,10 @@ def populate_old_ledger(apps):
     CreditAccount.objects.filter(pk=a.pk).update(balance=1000 - 50 - 30 - 100)
     b = CreditAccount.objects.create(user=bob, balance=200)
     entry(b, "grant", 200)
+    apps.get_model("media", "Asset").objects.create(
+        owner=alice, kind="video", file="assets/1/ab/clip.mp4", extension=".mp4", content_type="video/mp4",
+        sha256="0" * 64, size_bytes=10,
+    )  # fmt: skip
 
 
 def test_users_and_ledgers_move_into_personal_workspaces_with_the_ledger_clean():
@@ -92,6 +96,9 @@ def test_users_and_ledgers_move_into_personal_workspaces_with_the_ledger_clean()
     assert CreditAccount.objects.get(workspace__memberships__user__username="bob").balance == 200
     assert not CreditAccount.objects.filter(workspace__memberships__user__username="carol").exists()
     assert set(Hold.objects.values_list("placed_by__username", flat=True)) == {"alice"}
+    from lipsync_site.media.models import Asset
+
+    assert Asset.objects.get().workspace == Workspace.objects.get(memberships__user__username="alice")
     members = dict(LedgerEntry.objects.filter(account=alice_account).values_list("kind", "member__username"))
     assert members == {
         "grant": None,
