@@ -38,11 +38,6 @@ def _user(username, credits=0):
     return user
 
 
-def workspace_of(user):
-    """The user's first workspace (the personal one the fixtures make)."""
-    return user.memberships.select_related("workspace").order_by("joined_at", "pk").first().workspace
-
-
 @pytest.fixture
 def owner(db):
     return _user("owner", credits=1000)

@@ -8,7 +8,7 @@ from django.db.models import Q, Sum
 from django.utils import timezone
 
 from lipsync_site.credits.models import CreditAccount, Hold, LedgerEntry
-from lipsync_site.workspaces.selectors import members_of
+from lipsync_site.workspaces.selectors import members_of, membership
 
 
 def month_start(now: datetime | None = None) -> datetime:
@@ -23,6 +23,21 @@ def balance_summary(workspace) -> dict:
         return {"available": 0, "held": 0}
     held = Hold.objects.filter(account=account, status=Hold.Status.OPEN).aggregate(total=Sum("amount"))["total"] or 0
     return {"available": account.balance, "held": held}
+
+
+def spendable(workspace, user) -> dict:
+    """What ``user`` may spend now: the workspace's balance, and their monthly cap's rest.
+    ``budget`` is the smaller of the two (what the new-job form may offer)."""
+    summary = balance_summary(workspace)
+    found = membership(workspace_id=workspace.pk, user=user)
+    cap = found.monthly_spend_cap if found is not None else None
+    cap_left = None
+    if cap is not None:
+        account = CreditAccount.objects.filter(workspace=workspace).first()
+        spent = member_spend_since(account=account, user=user, since=month_start()) if account else 0
+        cap_left = max(0, cap - spent)
+    budget = summary["available"] if cap_left is None else min(summary["available"], cap_left)
+    return {**summary, "cap": cap, "cap_left": cap_left, "budget": budget}
 
 
 def header_balance(workspace) -> int:

@@ -60,9 +60,7 @@ def workspace_assets(workspace, ids, kinds, *, limit: int) -> list[Asset]:
             continue
     found = {
         asset.pk: asset
-        for asset in Asset.objects.filter(
-            workspace=workspace, kind__in=kinds, origin=Asset.Origin.UPLOAD, pk__in=valid
-        )
+        for asset in Asset.objects.filter(workspace=workspace, kind__in=kinds, origin=Asset.Origin.UPLOAD, pk__in=valid)
     }
     return [found[pk] for pk in valid if pk in found]
 
@@ -84,7 +82,9 @@ def take_media(
         portrait=next(iter(workspace_assets(workspace, kept.get("portrait", []), [Asset.Kind.IMAGE], limit=1)), None),
         voices=workspace_assets(workspace, kept.get("voices", []), [Asset.Kind.AUDIO], limit=max_voices),
         evidence=next(
-            iter(workspace_assets(workspace, kept.get("evidence", []), [Asset.Kind.DOCUMENT, Asset.Kind.IMAGE], limit=1)),
+            iter(
+                workspace_assets(workspace, kept.get("evidence", []), [Asset.Kind.DOCUMENT, Asset.Kind.IMAGE], limit=1)
+            ),
             None,
         ),
     )

@@ -4,7 +4,6 @@
 import threading
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.db import connections
 
 from lipsync_site.credits.models import CreditAccount, Hold
@@ -13,7 +12,8 @@ from lipsync_site.jobs.models import Job, Status
 from lipsync_site.jobs.services import Consent, JobInputs, create_job
 from lipsync_site.jobs.workflow import policy
 from lipsync_site.jobs.workflow.submit import submit_job
-from tests.factories import end
+from tests.conftest import _user as make_user
+from tests.factories import end, workspace_of
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -41,14 +41,15 @@ def at_once(count, work):
 
 
 def test_twenty_submissions_at_once_with_credits_for_five(inputs):
-    user = get_user_model().objects.create_user("frugal", password="pw-frugal-frugal")
-    grant_credits(user=user, amount=25, reason="enough for five drafts")  # local draft: 5 credits
+    user = make_user("frugal")
+    grant_credits(workspace=workspace_of(user), amount=25, reason="enough for five drafts")  # local draft: 5 credits
     video = inputs["video"]
     voice = inputs["voice"]
 
     def submit(_):
         return create_job(
             owner=user,
+            workspace=workspace_of(user),
             inputs=JobInputs(shape="video_audio", route_id="local-draft", source_video=video, voice=voice),
             consent=Consent(likeness_consent=True, voice_provenance="own", person_name="Ada Example"),
         )
@@ -58,8 +59,8 @@ def test_twenty_submissions_at_once_with_credits_for_five(inputs):
     refused = [r for r in results if isinstance(r, InsufficientCredits)]
     assert len(made) == 5 and len(refused) == 15, [r for r in results if not isinstance(r, Job | InsufficientCredits)]
     assert Job.objects.filter(owner=user).count() == 5
-    assert Hold.objects.filter(account__user=user).count() == 5
-    assert CreditAccount.objects.get(user=user).balance == 0
+    assert Hold.objects.filter(account__workspace=workspace_of(user)).count() == 5
+    assert CreditAccount.objects.get(workspace=workspace_of(user)).balance == 0
     assert all(job.estimated_credits == job.hold.amount == 5 for job in made)  # cost shown = held
 
 

@@ -49,7 +49,7 @@ def sign_up(client, email, username="newcomer"):
 
 
 def test_invitation_mail_names_workspace_inviter_and_expiry(invite, team):
-    invitation, link = invite("Ada@Example.com", role="viewer")
+    invitation, _link = invite("Ada@Example.com", role="viewer")
     message = mail.outbox[-1]
     assert message.to == ["ada@example.com"]
     assert "Acme marketing" in message.subject and "team-owner" in message.subject
@@ -85,7 +85,7 @@ def test_signing_up_from_a_link_needs_the_invited_address(client, invite, team):
 
 
 def test_existing_account_signs_in_from_the_link_and_accepts(client, invite, team, outsider):
-    invitation, link = invite("outsider@example.com", role="viewer")
+    _invitation, link = invite("outsider@example.com", role="viewer")
     page = client.get(link).content.decode()
     assert "sign in" in page
     login = client.post(
@@ -100,7 +100,7 @@ def test_existing_account_signs_in_from_the_link_and_accepts(client, invite, tea
 
 
 def test_a_used_link_does_not_work_again(client, invite, team, outsider):
-    invitation, link = invite("outsider@example.com")
+    _invitation, link = invite("outsider@example.com")
     client.force_login(outsider)
     assert client.post(link).status_code == 302
     again = client.post(link)
@@ -121,7 +121,7 @@ def test_an_expired_link_is_refused(client, invite, team, outsider):
 
 
 def test_a_link_past_its_signature_age_is_refused(client, invite, team, outsider, settings):
-    invitation, link = invite("outsider@example.com")
+    _invitation, link = invite("outsider@example.com")
     settings.WORKSPACE_INVITATION_MAX_AGE_SECONDS = -1
     client.force_login(outsider)
     assert client.post(link).status_code == 404
@@ -151,7 +151,7 @@ def test_a_revoked_link_is_refused(client, invite, team, outsider):
 
 def test_inviting_again_replaces_the_open_invitation(client, invite, team, outsider):
     first, first_link = invite("outsider@example.com")
-    second, second_link = invite("outsider@example.com", role="admin")
+    _second, second_link = invite("outsider@example.com", role="admin")
     first.refresh_from_db()
     assert first.revoked_at is not None
     client.force_login(outsider)
@@ -161,7 +161,7 @@ def test_inviting_again_replaces_the_open_invitation(client, invite, team, outsi
 
 
 def test_a_tampered_link_is_refused(client, invite, team):
-    invitation, link = invite("ada@example.com")
+    _invitation, link = invite("ada@example.com")
     assert client.get(link[:-3] + "xx/").status_code == 404
 
 
