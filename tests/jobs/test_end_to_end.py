@@ -115,7 +115,7 @@ def test_insufficient_credits_is_a_form_error_without_job_or_hold(client, clip, 
     client.force_login(poor)
     response = client.post(reverse("jobs:new"), form_data(clip, voice))
     assert response.status_code == 400
-    assert "needs 5 credits and you have 3 available" in response.content.decode()
+    assert "needs 5 credits and the workspace has 3" in response.content.decode()
     assert not Job.objects.exists() and not Hold.objects.exists()
     assert not Asset.objects.exists()
     assert not [p for p in settings.MEDIA_ROOT.rglob("*") if p.is_file()]

@@ -224,7 +224,7 @@ def test_batch_is_all_or_nothing_when_credits_run_out(client, face_portrait, med
         },
     )
     assert response.status_code == 400
-    assert "These 3 jobs need 18 credits and you have 12 available" in response.content.decode()
+    assert "These 3 jobs need 18 credits and the workspace has 12" in response.content.decode()
     assert not Job.objects.exists() and not Hold.objects.exists() and not Attestation.objects.exists()
 
 
