@@ -6,7 +6,7 @@ from django.core.management import CommandError, call_command
 from lipsync_site.credits.models import CreditAccount, Hold
 from lipsync_site.credits.services import HoldAlreadySettled, capture_hold, place_hold, release_hold
 from lipsync_site.jobs.models import Job, Status
-from tests.conftest import workspace_of
+from tests.factories import workspace_of
 
 pytestmark = pytest.mark.django_db
 

@@ -5,7 +5,7 @@ from django.contrib.auth import get_user_model
 from django.urls import reverse
 
 from lipsync_site.credits.models import CreditAccount, LedgerEntry
-from tests.conftest import workspace_of
+from tests.factories import workspace_of
 
 pytestmark = pytest.mark.django_db
 
