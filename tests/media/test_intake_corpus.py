@@ -106,9 +106,15 @@ def test_clean_original_name_handles_windows_paths_and_controls():
 
 
 def test_evidence_accepts_pdf_and_images_and_refuses_the_rest(owner, tmp_path, portrait):
-    pdf = store_evidence(owner=owner, upload=SimpleUploadedFile("release.pdf", b"%PDF-1.7\nstuff\n%%EOF\n"))
+    pdf = store_evidence(
+        owner=owner,
+        workspace=workspace_of(owner),
+        upload=SimpleUploadedFile("release.pdf", b"%PDF-1.7\nstuff\n%%EOF\n"),
+    )
     assert pdf.kind == Asset.Kind.DOCUMENT and pdf.content_type == "application/pdf"
-    png = store_evidence(owner=owner, upload=SimpleUploadedFile("release.png", portrait.read_bytes()))
+    png = store_evidence(
+        owner=owner, workspace=workspace_of(owner), upload=SimpleUploadedFile("release.png", portrait.read_bytes())
+    )
     assert png.kind == Asset.Kind.IMAGE
     for name, data, message in [
         ("cut.pdf", b"%PDF-1.7\nno end", "truncated"),
@@ -116,4 +122,4 @@ def test_evidence_accepts_pdf_and_images_and_refuses_the_rest(owner, tmp_path, p
         ("empty.pdf", b"", "empty"),
     ]:
         with pytest.raises(MediaRejected, match=message):
-            store_evidence(owner=owner, upload=SimpleUploadedFile(name, data))
+            store_evidence(owner=owner, workspace=workspace_of(owner), upload=SimpleUploadedFile(name, data))

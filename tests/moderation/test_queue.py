@@ -162,7 +162,9 @@ def test_public_figure_waits_for_review_even_under_the_after_policy(owner, face_
 
     release = media_dir / "release.pdf"
     release.write_bytes(b"%PDF-1.4\n%%EOF\n")
-    evidence = store_evidence(owner=owner, upload=SimpleUploadedFile("release.pdf", release.read_bytes()))
+    evidence = store_evidence(
+        owner=owner, workspace=workspace_of(owner), upload=SimpleUploadedFile("release.pdf", release.read_bytes())
+    )
     video = store_upload(
         owner=owner,
         workspace=workspace_of(owner),
