@@ -1,4 +1,5 @@
 from lipsync_site.workspaces.access import current_access
+from lipsync_site.workspaces.roles import Capability
 from lipsync_site.workspaces.selectors import memberships_of
 
 
@@ -14,4 +15,6 @@ def workspace(request):
         "workspace_access": access,
         "current_workspace": access.workspace if access else None,
         "switchable_memberships": memberships_of(user) if access else [],
+        # Links a role cannot follow are not shown (the views refuse them regardless).
+        "can_create_jobs": bool(access and access.can(Capability.CREATE_JOBS)),
     }
