@@ -217,3 +217,9 @@ def test_moderators_find_the_queue_in_the_site_header(moderator_client, owner_cl
     landing = moderator_client.get(reverse("jobs:list"), follow=True).content.decode()
     assert f'href="{queue}"' in landing and 'id="moderation-queue-link"' in landing
     assert f'href="{queue}"' not in owner_client.get(reverse("jobs:list")).content.decode()
+
+
+def test_the_queue_says_which_workspace_asks(moderator_client, owner, face_clip, voice):
+    job = create_local_job(owner, face_clip, voice)
+    html = moderator_client.get(reverse("admin:consent_attestation_queue")).content.decode()
+    assert f'class="queue-workspace">{job.workspace.name}<' in html
