@@ -39,7 +39,7 @@ run: install
 
 test: install-dev
 	@scripts/ensure-chromium
-	$(PY) -m pytest
+	$(PY) -m pytest -n auto
 
 lint: install-dev
 	$(VENV)/bin/ruff check .
