@@ -8,6 +8,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils.html import escape
 
 from lipsync_site.consent.models import Decision
 from lipsync_site.credits.models import CreditAccount, Hold
@@ -222,4 +223,4 @@ def test_moderators_find_the_queue_in_the_site_header(moderator_client, owner_cl
 def test_the_queue_says_which_workspace_asks(moderator_client, owner, face_clip, voice):
     job = create_local_job(owner, face_clip, voice)
     html = moderator_client.get(reverse("admin:consent_attestation_queue")).content.decode()
-    assert f'class="queue-workspace">{job.workspace.name}<' in html
+    assert f'class="queue-workspace">{escape(job.workspace.name)}<' in html
