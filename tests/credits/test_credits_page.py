@@ -67,3 +67,14 @@ def test_admin_correction_cannot_take_the_balance_below_zero(admin_client, owner
     account.refresh_from_db()
     assert account.balance == 700
     assert LedgerEntry.objects.filter(account=account, kind="adjustment").count() == 1
+
+
+def test_a_new_workspace_can_be_granted_credits_at_once(admin_client, outsider):
+    from lipsync_site.workspaces.services import create_workspace
+
+    client, _ = admin_client
+    workspace = create_workspace(name="Fresh team", owner=outsider)
+    account = CreditAccount.objects.get(workspace=workspace)  # opened with the workspace
+    grant(client, account, amount="500", reason="Welcome")
+    account.refresh_from_db()
+    assert account.balance == 500

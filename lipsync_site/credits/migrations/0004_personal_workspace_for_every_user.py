@@ -18,6 +18,11 @@ def accounts_into_personal_workspaces(apps, schema_editor):
         CreditAccount.objects.filter(pk=account.pk).update(workspace_id=personal.workspace_id)
         Hold.objects.filter(account=account).update(placed_by_id=account.user_id)
         LedgerEntry.objects.filter(account=account, kind__in=SETTLED_BY_MEMBER).update(member_id=account.user_id)
+    # Workspaces of users who never had credits get an empty account, as new workspaces do
+    # (site admins grant from the credit accounts list).
+    Workspace = apps.get_model("workspaces", "Workspace")
+    for workspace in Workspace.objects.filter(credit_account__isnull=True).iterator():
+        CreditAccount.objects.create(workspace=workspace, balance=0)
 
 
 def accounts_back_to_users(apps, schema_editor):
@@ -31,6 +36,9 @@ def accounts_back_to_users(apps, schema_editor):
         )
         if owner is None or CreditAccount.objects.filter(user_id=owner.user_id).exclude(pk=account.pk).exists():
             raise RuntimeError(f"credit account {account.pk} cannot go back to a single user")
+        if not account.balance and not account.entries.exists():
+            account.delete()  # opened empty by the forward step
+            continue
         CreditAccount.objects.filter(pk=account.pk).update(user_id=owner.user_id, workspace=None)
 
 

@@ -12,7 +12,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from lipsync_site.accounts.services import ensure_user
-from lipsync_site.credits.models import CreditAccount
+from lipsync_site.credits.models import LedgerEntry
 from lipsync_site.credits.services import grant_credits
 from lipsync_site.moderation.services import create_moderator
 from lipsync_site.workspaces.models import Membership, Workspace
@@ -47,7 +47,7 @@ class Command(BaseCommand):
             for name, role, _ in PEOPLE:
                 user, _ = ensure_user(username=name, email=f"{name}@example.com", password=passwords[name])
                 Membership.objects.update_or_create(workspace=workspace, user=user, defaults={"role": role})
-            first_time = not CreditAccount.objects.filter(workspace=workspace).exists()
+            first_time = not LedgerEntry.objects.filter(account__workspace=workspace).exists()
             if first_time:
                 grant_credits(workspace=workspace, amount=options["credits"], reason="Demo workspace allowance")
             ensure_user(
