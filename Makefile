@@ -32,13 +32,14 @@ install-dev: $(DEV_STAMP)
 
 run: install
 	$(PY) manage.py migrate --noinput
+	$(PY) manage.py createcachetable
 	$(PY) manage.py seed_demo
 	@echo "Starting web (http://127.0.0.1:8000), worker, tracker and provider simulators; Ctrl-C stops them all."
 	$(VENV)/bin/honcho -f Procfile.dev start
 
 test: install-dev
 	@scripts/ensure-chromium
-	$(PY) -m pytest
+	$(PY) -m pytest -n auto
 
 lint: install-dev
 	$(VENV)/bin/ruff check .

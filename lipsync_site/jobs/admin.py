@@ -18,6 +18,7 @@ class JobEventInline(admin.TabularInline):
 class JobAdmin(admin.ModelAdmin):
     list_display = (
         "id",
+        "workspace",
         "owner",
         "status",
         "route_id",
@@ -30,7 +31,7 @@ class JobAdmin(admin.ModelAdmin):
     )
     list_filter = ("status", "route_id", "provider", "mouth_moving", ("events__kind", admin.AllValuesFieldListFilter))
     date_hierarchy = "created_at"
-    search_fields = ("id", "owner__username", "provider_request_id")
+    search_fields = ("id", "owner__username", "workspace__name", "provider_request_id")
     inlines = [JobEventInline]
     readonly_fields = [field.name for field in Job._meta.fields]
 

@@ -94,6 +94,9 @@ class TransitionRefused(Exception):
 
 class Job(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    # The workspace's job: every member sees it, its credits are the workspace's. ``owner``
+    # is who created it (a member removed later keeps being named here).
+    workspace = models.ForeignKey("workspaces.Workspace", on_delete=models.PROTECT, related_name="jobs")
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="jobs")
     batch = models.UUIDField(null=True, blank=True, db_index=True)
     status = models.CharField(max_length=20, choices=Status, default=Status.QUEUED, db_index=True)
@@ -161,6 +164,7 @@ class Job(models.Model):
         ordering = ["-created_at"]
         indexes = [
             models.Index(fields=["owner", "-created_at"]),
+            models.Index(fields=["workspace", "-created_at"], name="jobs_job_workspace_created_idx"),
             models.Index(fields=["status", "next_poll_at"]),
             models.Index(fields=["status", "lease_expires_at"]),
         ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from lipsync_site.credits.selectors import balance_summary
+from lipsync_site.credits.selectors import spendable
 from lipsync_site.jobs.models import Job, Status
 from lipsync_site.jobs.quote import BATCH_SHAPES, quote
 from lipsync_site.jobs.workflow.policy import CANCELLABLE_STATES
@@ -12,9 +12,16 @@ from lipsync_site.media.preflight import run_checks
 from lipsync_site.providers.routes import get_route
 
 
-def job_page_context(job: Job, user) -> dict:
+def workspace_jobs(workspace):
+    """The workspace's history: every member's jobs, newest first, with who made each."""
+    return Job.objects.filter(workspace=workspace).select_related("hold", "owner")
+
+
+def job_page_context(job: Job, user, *, can_act: bool = True) -> dict:
     """Everything the job page and its polled partial show (polled every 2 s: keep it to
-    the job row and one decision lookup)."""
+    the job row and one decision lookup). ``can_act``: the viewer's role may cancel and
+    re-run (a viewer only watches). Links are made for ``user``, a member of the job's
+    workspace."""
     decision = job.attestation.latest_decision
     context = {
         "job": job,
@@ -22,7 +29,9 @@ def job_page_context(job: Job, user) -> dict:
         "progress_percent": round(job.progress * 100),
         "review_state": decision.outcome if decision else "pending",
         "rejection": None,
-        "can_cancel": job.status in CANCELLABLE_STATES,
+        "can_cancel": can_act and job.status in CANCELLABLE_STATES,
+        "can_act": can_act,
+        "created_by_someone_else": job.owner_id != user.pk,
     }
     if decision is not None and decision.outcome == "rejected":
         context["rejection"] = decision.reason
@@ -42,7 +51,7 @@ def _float(value) -> float | None:
         return None
 
 
-def new_job_context(user, form, intake: Intake) -> dict:
+def new_job_context(workspace, user, form, intake: Intake) -> dict:
     """Everything the new-job page shows: stored media, preflight checks, routes, cost."""
     data = form.data
     video = intake.video if form.wants_video else None
@@ -57,7 +66,7 @@ def new_job_context(user, form, intake: Intake) -> dict:
     ready = bool((video or not form.wants_video) and (portrait or not form.wants_portrait))
     ready = ready and bool(voices or not form.wants_voice or form.voice_optional)
     ready = ready and bool(script or not form.wants_script)
-    balance = balance_summary(user)
+    balance = spendable(workspace, user)
     offer = quote(
         shape=form.shape,
         offered=form.routes,
@@ -69,7 +78,7 @@ def new_job_context(user, form, intake: Intake) -> dict:
         mismatch_mode=data.get("mismatch_mode") or "loop",
         options={"duration": _float(data.get("duration"))},
         wanted_route=data.get("route") or "",
-        budget=balance["available"],
+        budget=balance["budget"],
     )
     blocks = [check for check in checks if check.blocks]
     return {

@@ -54,10 +54,14 @@ class JobInputs:
     options: dict = field(default_factory=dict)
 
 
-def _store(owner, item, kind: str, stored: list) -> Asset | None:
-    if item is None or isinstance(item, Asset):
+def _store(owner, workspace, item, kind: str, stored: list) -> Asset | None:
+    if item is None:
+        return None
+    if isinstance(item, Asset):
+        if item.workspace_id != workspace.pk:
+            raise ValueError(f"asset {item.pk} belongs to another workspace")
         return item
-    asset = store_upload(owner=owner, upload=item, kind=kind)
+    asset = store_upload(owner=owner, workspace=workspace, upload=item, kind=kind)
     stored.append(asset)
     return asset
 
@@ -80,7 +84,17 @@ def _check_fit(route: Route, *, shape, video, portrait, voice, inputs: JobInputs
 
 
 def _create_one(
-    *, owner, route: Route, inputs: JobInputs, video, portrait, voice, consent: Consent, seconds: float, batch
+    *,
+    owner,
+    workspace,
+    route: Route,
+    inputs: JobInputs,
+    video,
+    portrait,
+    voice,
+    consent: Consent,
+    seconds: float,
+    batch,
 ) -> Job:
     """One attestation, one hold, one job and its first event. Runs inside the caller's
     transaction."""
@@ -103,6 +117,7 @@ def _create_one(
     if getattr(voice, "prepared_from", None):
         options["prepared_voice_from"] = str(voice.prepared_from[0].pk)
     job = Job(
+        workspace=workspace,
         owner=owner,
         batch=batch,
         shape=inputs.shape,
@@ -121,7 +136,9 @@ def _create_one(
         poster=(video.poster if video else None) or portrait,
         title=_title(video, portrait, voice, inputs),
     )
-    job.hold = place_hold(user=owner, amount=cost, reference=str(job.id), reason=f"{route.label}, {seconds:.1f} s")
+    job.hold = place_hold(
+        workspace=workspace, member=owner, amount=cost, reference=str(job.id), reason=f"{route.label}, {seconds:.1f} s"
+    )
     waits = review_required_before_running(attestation)
     job.status = Status.AWAITING_REVIEW if waits else Status.QUEUED
     job.save(force_insert=True)
@@ -160,25 +177,27 @@ def _title(video, portrait, voice, inputs: JobInputs) -> str:
     return (inputs.script or inputs.prompt)[:60]
 
 
-def create_job(*, owner, inputs: JobInputs, consent: Consent) -> Job:
-    """Store the uploads, record the attestation, hold the credits and create the job.
+def create_job(*, owner, workspace, inputs: JobInputs, consent: Consent) -> Job:
+    """Store the uploads, record the attestation, hold the workspace's credits for the
+    member ``owner`` and create the job in ``workspace``.
 
     The attestation, hold, job and first event are one transaction; the submit task is
     enqueued when it commits. If anything fails, files stored for this request are
     removed again, so a refused request leaves nothing behind.
-    Raises MediaRejected, InsufficientCredits, ConsentMissing.
+    Raises MediaRejected, CreditsRefused (the balance, the member's cap), ConsentMissing.
     """
     route = get_route(inputs.route_id)
     stored: list[Asset] = []
     try:
-        video = _store(owner, inputs.source_video, "video", stored)
-        portrait = _store(owner, inputs.portrait, "image", stored)
-        voice = _store(owner, inputs.voice, "audio", stored)
+        video = _store(owner, workspace, inputs.source_video, "video", stored)
+        portrait = _store(owner, workspace, inputs.portrait, "image", stored)
+        voice = _store(owner, workspace, inputs.voice, "audio", stored)
         seconds = _check_fit(route, shape=inputs.shape, video=video, portrait=portrait, voice=voice, inputs=inputs)
         voice = _prepared_voice(route, video=video, voice=voice, inputs=inputs, stored=stored)
         with transaction.atomic():
             job = _create_one(
                 owner=owner,
+                workspace=workspace,
                 route=route,
                 inputs=inputs,
                 video=video,
@@ -194,13 +213,15 @@ def create_job(*, owner, inputs: JobInputs, consent: Consent) -> Job:
     return job
 
 
-def create_jobs_batch(*, owner, inputs: JobInputs, voices: list[Asset], consents: list[Consent]) -> list[Job]:
+def create_jobs_batch(
+    *, owner, workspace, inputs: JobInputs, voices: list[Asset], consents: list[Consent]
+) -> list[Job]:
     """One picture, several voices (the multi-language launch): one job per voice.
 
     Each job has its own hold and its own attestation covering the picture and that
     voice; all share a batch id and are queued in the order given (created_at follows
     it). All or nothing: if one hold cannot be placed, no job is created.
-    Raises MediaRejected, InsufficientCredits, ConsentMissing.
+    Raises MediaRejected, CreditsRefused, ConsentMissing.
     """
     if not voices or len(voices) != len(consents):
         raise ValueError("one consent per voice")
@@ -209,8 +230,10 @@ def create_jobs_batch(*, owner, inputs: JobInputs, voices: list[Asset], consents
     route = get_route(inputs.route_id)
     stored: list[Asset] = []
     try:
-        video = _store(owner, inputs.source_video, "video", stored)
-        portrait = _store(owner, inputs.portrait, "image", stored)
+        video = _store(owner, workspace, inputs.source_video, "video", stored)
+        portrait = _store(owner, workspace, inputs.portrait, "image", stored)
+        for voice in voices:
+            _store(owner, workspace, voice, "audio", stored)
         plans = [
             (
                 voice,
@@ -228,6 +251,7 @@ def create_jobs_batch(*, owner, inputs: JobInputs, voices: list[Asset], consents
             jobs = [
                 _create_one(
                     owner=owner,
+                    workspace=workspace,
                     route=route,
                     inputs=inputs,
                     video=video,

@@ -8,7 +8,7 @@ import logging
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -21,21 +21,25 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HTMX_STOP_POLLING, HttpResponseClientRedirect
 
 from lipsync_site.consent.services import ConsentMissing
-from lipsync_site.credits.services import InsufficientCredits
+from lipsync_site.credits.services import CreditsRefused, InsufficientCredits, SpendingCapReached
 from lipsync_site.jobs import services
 from lipsync_site.jobs.forms import MAX_VOICES, NewJobForm
 from lipsync_site.jobs.models import EventKind, Job
 from lipsync_site.jobs.quote import BATCH_SHAPES, OPTIONAL_AUDIO_SHAPES, shape_inputs
-from lipsync_site.jobs.selectors import job_page_context, new_job_context
+from lipsync_site.jobs.selectors import job_page_context, new_job_context, workspace_jobs
 from lipsync_site.jobs.workflow.cancel import request_cancel
 from lipsync_site.jobs.workflow.policy import CancelOutcome
 from lipsync_site.jobs.workflow.poll import settle_from_notice
 from lipsync_site.media import links
 from lipsync_site.media.intake import Intake, take_media
+from lipsync_site.media.models import Asset
 from lipsync_site.media.probe import MediaRejected
 from lipsync_site.media.serving import serve_asset
 from lipsync_site.providers import syncso
 from lipsync_site.providers.catalog import InputShape
+from lipsync_site.view_access import public_view
+from lipsync_site.workspaces.access import require_access_to, workspace_required
+from lipsync_site.workspaces.roles import Capability
 
 logger = logging.getLogger(__name__)
 
@@ -51,19 +55,21 @@ _KEPT_FIELDS = {
 }
 
 
-def _owned_job(request, job_id) -> Job:
-    # Another user's job is a 404, exactly like a job that does not exist.
-    return get_object_or_404(
-        Job.objects.select_related("output", "poster", "attestation", "hold"), pk=job_id, owner=request.user
-    )
+def _workspace_job(request, job_id, capability: Capability = Capability.VIEW):
+    """The job if the user is a member of its workspace (current or not); another
+    workspace's job is a 404, exactly like a job that does not exist. A role without
+    ``capability`` gets a 403."""
+    job = get_object_or_404(Job.objects.select_related("output", "poster", "attestation", "hold", "owner"), pk=job_id)
+    access = require_access_to(request, job.workspace_id, capability)
+    return job, access
 
 
-@login_required
+@workspace_required(Capability.VIEW)
 @require_GET
 def job_list(request):
-    jobs = Job.objects.filter(owner=request.user).select_related("hold")
-    page = Paginator(jobs, 20).get_page(request.GET.get("page"))
-    return render(request, "jobs/list.html", {"page": page})
+    """The workspace's history: every member's jobs, with who made each."""
+    page = Paginator(workspace_jobs(request.access.workspace), 20).get_page(request.GET.get("page"))
+    return render(request, "jobs/list.html", {"page": page, "workspace": request.access.workspace})
 
 
 def _chosen_shape(data) -> str:
@@ -91,10 +97,17 @@ def _take_media(request, *, shape: str, store: bool) -> Intake:
         for slot in _slots_for(shape)
         if request.FILES.getlist(_UPLOAD_FIELDS[slot])
     }
-    return take_media(owner=request.user, kept=kept, uploads=uploads, max_voices=MAX_VOICES, store=store)
+    return take_media(
+        owner=request.user,
+        workspace=request.access.workspace,
+        kept=kept,
+        uploads=uploads,
+        max_voices=MAX_VOICES,
+        store=store,
+    )
 
 
-@login_required
+@workspace_required(Capability.CREATE_JOBS)
 @require_http_methods(["GET", "POST"])
 def job_new(request):
     """The new-job form in steps: choose the shape, upload (each file is checked and
@@ -107,8 +120,13 @@ def job_new(request):
     fails keeps nothing this request stored.
     """
     if request.method == "GET":
-        form = NewJobForm(initial={"shape": _chosen_shape(request.GET)})
-        return render(request, "jobs/new.html", new_job_context(request.user, form, Intake()))
+        source = _rerun_source(request)
+        if source is not None:
+            form, intake = _rerun_form(source)
+        else:
+            form, intake = NewJobForm(initial={"shape": _chosen_shape(request.GET)}), Intake()
+        context = new_job_context(request.access.workspace, request.user, form, intake)
+        return render(request, "jobs/new.html", {**context, "rerun_of": source})
 
     step = request.POST.get("step") or "start"
     shape = _chosen_shape(request.POST)
@@ -126,7 +144,7 @@ def job_new(request):
     for slot, message in intake.errors:
         form.add_error(_UPLOAD_FIELDS[slot], message)
 
-    context = new_job_context(request.user, form, intake)
+    context = new_job_context(request.access.workspace, request.user, form, intake)
     if step == "start" and not too_large and not interrupted and not intake.refused:
         jobs = _start(request, form, context)
         if jobs:
@@ -136,7 +154,7 @@ def job_new(request):
             messages.success(request, f"{len(jobs)} jobs created, one per voice; they run one after another.")
             return _redirect(request, reverse("jobs:list"))
         intake.forget_new()
-        context = new_job_context(request.user, form, intake)
+        context = new_job_context(request.access.workspace, request.user, form, intake)
     if step != "start":
         # Checking is not submitting: only media problems are errors at this step.
         for name in list(form.errors):
@@ -152,6 +170,37 @@ def job_new(request):
     response = render(request, template, context, status=status)
     patch_vary_headers(response, ["HX-Request"])
     return response
+
+
+def _rerun_source(request) -> Job | None:
+    """``?from=<job id>``: a job of the current workspace (anyone's) to run again."""
+    job_id = request.GET.get("from")
+    if not job_id:
+        return None
+    try:
+        return Job.objects.select_related("source_video", "portrait", "voice").get(
+            pk=job_id, workspace=request.access.workspace
+        )
+    except (Job.DoesNotExist, ValueError, ValidationError):
+        raise Http404 from None
+
+
+def _rerun_form(source: Job) -> tuple[NewJobForm, Intake]:
+    """The new-job form filled with a job's inputs and route. Consent is not copied: the
+    person who runs it again attests it themselves."""
+    voice = source.voice
+    prepared_from = source.options.get("prepared_voice_from")
+    if prepared_from:  # run from the upload, not from our trimmed copy of it
+        voice = Asset.objects.filter(pk=prepared_from, workspace_id=source.workspace_id).first() or voice
+    form = NewJobForm(
+        initial={
+            "shape": source.shape,
+            "route": source.route_id,
+            "mismatch_mode": source.mismatch_mode,
+            "script": source.script or source.prompt,
+        }
+    )
+    return form, Intake(video=source.source_video, portrait=source.portrait, voices=[voice] if voice else [])
 
 
 def _redirect(request, url: str):
@@ -170,10 +219,17 @@ def _start(request, form, context) -> list[Job]:
     wanted = form.data.get("route")
     if chosen is not None and wanted and wanted != chosen.route.id:
         form.add_error("route", "That route cannot take these inputs; see the reasons next to it.")
-    available = context["balance"]["available"]
-    if chosen is not None and chosen.credits > available:
+    balance = context["balance"]
+    if chosen is not None and chosen.credits > balance["budget"]:
         jobs = f"These {len(chosen.seconds)} jobs need" if len(chosen.seconds) > 1 else "This job needs"
-        form.add_error(None, f"{jobs} {chosen.credits} credits and you have {available} available.")
+        if chosen.credits > balance["available"]:
+            form.add_error(None, f"{jobs} {chosen.credits} credits and the workspace has {balance['available']}.")
+        else:
+            form.add_error(
+                None,
+                f"{jobs} {chosen.credits} credits and your monthly cap leaves you {balance['cap_left']}; "
+                "ask an owner of the workspace to raise it.",
+            )
     if form.errors or chosen is None:
         return []
     voices = context["voices"] or [None]
@@ -185,46 +241,56 @@ def _start(request, form, context) -> list[Job]:
     )
     inputs = form.job_inputs(route_id=chosen.route.id, video=context["video"], portrait=context["portrait"])
     try:
-        return services.create_jobs_batch(owner=request.user, inputs=inputs, voices=voices, consents=consents)
+        return services.create_jobs_batch(
+            owner=request.user, workspace=request.access.workspace, inputs=inputs, voices=voices, consents=consents
+        )
     except MediaRejected as exc:
         form.add_error(None, exc.message)
     except InsufficientCredits as exc:
-        form.add_error(None, f"This needs {exc.needed} credits and you have {exc.available} available.")
+        form.add_error(None, f"This needs {exc.needed} credits and the workspace has {exc.available} available.")
+    except SpendingCapReached as exc:
+        form.add_error(None, f"This needs {exc.needed} credits: {exc}.")
+    except CreditsRefused as exc:
+        form.add_error(None, str(exc).capitalize() + ".")
     except ConsentMissing as exc:
         form.add_error(None, f"Consent is incomplete: {exc}.")
     return []
 
 
-@login_required
+@workspace_required(Capability.VIEW)
 @require_GET
 def job_detail(request, job_id):
-    job = _owned_job(request, job_id)
-    return render(request, "jobs/detail.html", job_page_context(job, request.user))
+    job, access = _workspace_job(request, job_id)
+    context = job_page_context(job, request.user, can_act=access.can(Capability.CREATE_JOBS))
+    return render(request, "jobs/detail.html", {**context, "job_workspace": access.workspace})
 
 
-@login_required
+@workspace_required(Capability.VIEW)
 @require_GET
 @vary_on_headers("HX-Request")
 def job_status(request, job_id):
     """The polled fragment: rendered with 286 once the job is terminal, so htmx swaps
     in the final state (player, download) and stops polling."""
-    job = _owned_job(request, job_id)
-    response = TemplateResponse(request, "jobs/detail.html#status", job_page_context(job, request.user))
+    job, access = _workspace_job(request, job_id)
+    context = job_page_context(job, request.user, can_act=access.can(Capability.CREATE_JOBS))
+    response = TemplateResponse(request, "jobs/detail.html#status", context)
     if job.is_terminal:
         response.status_code = HTMX_STOP_POLLING
     return response
 
 
-@login_required
+@workspace_required(Capability.CREATE_JOBS)
 @require_POST
 def job_cancel(request, job_id):
-    job = _owned_job(request, job_id)
+    """Any member who may make jobs may stop one: the credits are the whole team's."""
+    job, _ = _workspace_job(request, job_id, Capability.CREATE_JOBS)
     outcome = request_cancel(job, actor=f"user:{request.user.pk}")
     level = messages.INFO if outcome == CancelOutcome.CANCELLED else messages.WARNING
     messages.add_message(request, level, outcome.message)
     return redirect("jobs:detail", job_id=job.id)
 
 
+@public_view("a provider fetching a job's input: the signed, expiring provider token is the permission")
 @require_GET
 def job_input(request, token: str, filename: str):
     """A provider fetching one of a job's inputs: public, signed, expiring, logged."""

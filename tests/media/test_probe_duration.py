@@ -18,7 +18,7 @@ from lipsync_site.media.probe import MediaRejected, probe
 from lipsync_site.media.services import store_upload
 from lipsync_site.providers import catalog
 from lipsync_site.providers.router import ProbeFacts, fit_problems
-from tests import mediafactory
+from tests import factories, mediafactory
 
 
 def _patch_u32(data: bytearray, at: int, change) -> None:
@@ -69,7 +69,7 @@ def test_the_refused_upload_is_never_stored_nor_priced(owner, tmp_path):
     lying = mp3_claiming_less(tmp_path / "voice.mp3", plays=12.0, claims_fraction=5 / 12)
     upload = SimpleUploadedFile("voice.mp3", lying.read_bytes())
     with pytest.raises(MediaRejected):
-        store_upload(owner=owner, upload=upload, kind="audio")
+        store_upload(owner=owner, workspace=factories.workspace_of(owner), upload=upload, kind="audio")
     assert not Asset.objects.exists()
 
 
