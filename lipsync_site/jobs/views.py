@@ -310,6 +310,7 @@ def job_input(request, token: str, filename: str):
     return serve_asset(request, asset, as_attachment=False)
 
 
+@public_view("Sync Labs reporting a generation: the Sync-Signature over the body is the permission")
 @csrf_exempt  # the one endpoint without a session: its Sync-Signature is checked instead
 @require_POST
 def sync_webhook(request):

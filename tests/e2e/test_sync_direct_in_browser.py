@@ -6,13 +6,14 @@ import os
 import re
 
 import pytest
-from django.contrib.auth import get_user_model
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from lipsync_site.credits.services import grant_credits
 from lipsync_site.jobs.models import Job, Status
 from lipsync_site.providers.simulators.pytest_fixtures import *  # noqa: F403 (the Sync simulator)
 from tests import mediafactory
+from tests.conftest import _user as make_user
+from tests.factories import workspace_of
 from tests.processes import Workers, database_env
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -46,14 +47,14 @@ def start_workers(live_server, settings, tmp_path, sync_sim, *, poll: bool) -> W
 
 
 def run_a_sync_job_through_the_form(page, live_server, media_dir, route_id: str) -> Job:
-    user = get_user_model().objects.create_user("dubber", password="pw-dubber-4242")
-    grant_credits(user=user, amount=1000, reason="Demo account allowance")
+    user = make_user("dubber")
+    grant_credits(workspace=workspace_of(user), amount=1000, reason="Demo account allowance")
     clip = mediafactory.make_face_video(media_dir / "presenter.mp4", seconds=3.0)
     voice = mediafactory.make_audio(media_dir / "voiceover.mp3", seconds=3.0)
 
     page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("input[name=username]", "dubber")
-    page.fill("input[name=password]", "pw-dubber-4242")
+    page.fill("input[name=login]", "dubber")
+    page.fill("input[name=password]", "pw-" + "dubber" * 2)
     page.click("button[type=submit]")
     page.wait_for_url(f"{live_server.url}/jobs/")
 
