@@ -230,3 +230,55 @@ def make_speech(
             container.mux(stream.encode(frame))
         container.mux(stream.encode(None))
     return path
+
+
+def make_presenter_clip(
+    path: Path,
+    *,
+    width: int = 1280,
+    height: int = 720,
+    seconds: float = 4.0,
+    fps: int = 25,
+    face_height: float = 0.3,
+    faces: int = 1,
+) -> Path:
+    """A presenter-style clip: the astronaut (or ``faces`` of her side by side, every second
+    one mirrored) over a grainy backdrop, drifting a little as a handheld camera does, so
+    the encoder and the face tracker work as they do on real footage. ``face_height`` is
+    the face's height as a fraction of the frame's."""
+    import cv2
+
+    portrait = astronaut()
+    # In the portrait the face (chin to brow) is about a fifth of the height, centred at
+    # (0.435, 0.25) of the picture.
+    side = max(64, int(height * face_height / 0.2))
+    tile = cv2.resize(portrait, (side, side), interpolation=cv2.INTER_AREA)
+    tiles = [
+        (tile, 0.435) if index % 2 == 0 else (np.ascontiguousarray(tile[:, ::-1]), 0.565) for index in range(faces)
+    ]
+    rng = np.random.default_rng(3)
+    backdrop = np.clip(rng.normal(150, 12, (height, width, 3)), 0, 255).astype(np.uint8)
+    grains = [
+        cv2.resize(rng.integers(-6, 7, (height // 4, width // 4), dtype=np.int16), (width, height))[..., None]
+        for _ in range(6)
+    ]
+    frames = int(seconds * fps)
+    with av.open(str(path), mode="w") as container:
+        stream = container.add_stream("libx264", rate=fps)
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        stream.options = {"preset": "veryfast", "crf": "20"}
+        for index in range(frames):
+            t = index / fps
+            canvas = backdrop.copy()
+            for number, (picture, face_x) in enumerate(tiles):
+                cx = width * (number + 0.5) / faces + width * 0.01 * np.sin(2 * np.pi * 0.3 * t + number)
+                cy = height * 0.4 + height * 0.008 * np.sin(2 * np.pi * 0.23 * t)
+                matrix = np.float32([[1, 0, cx - face_x * side], [0, 1, cy - 0.25 * side]])
+                cv2.warpAffine(picture, matrix, (width, height), dst=canvas, borderMode=cv2.BORDER_TRANSPARENT)
+            canvas = np.clip(canvas + grains[index % len(grains)], 0, 255).astype(np.uint8)
+            frame = av.VideoFrame.from_ndarray(canvas, format="rgb24")
+            frame.pts = index
+            frame.time_base = Fraction(1, fps)
+            container.mux(stream.encode(frame))
+        container.mux(stream.encode(None))
+    return path

@@ -1,9 +1,11 @@
 """Runs in its own process (see analysis.py): looks inside a probed file for what preflight
 needs, and prints one JSON object.
 
-- images and videos: faces found by OpenCV's bundled frontal-face Haar cascade, on the
-  portrait or on frames sampled across the video (with each face's size relative to the
-  frame); for videos, a JPEG poster frame written to the path given after ``--poster``.
+- images and videos: faces found by dlib's HOG detector (see ``media.faces``), on the
+  portrait or on frames sampled across the video, as boxes relative to the frame, one per
+  face (overlapping detections merged); the faces of the poster picture, numbered left to
+  right (``speakers``), for the user to choose who speaks; for videos, a JPEG poster frame
+  (the sampled frame showing the most faces) written to the path given after ``--poster``.
 - audio: level and clipping statistics over the first minutes of the track.
 
 The file has already been identified by the probe; this process still opens it with
@@ -15,7 +17,6 @@ import math
 import sys
 
 SAMPLED_FRAMES = 6
-DETECT_WIDTH = 480  # faces are searched on a downscaled copy: fast, and big enough
 AUDIO_RATE = 16_000
 AUDIO_MAX_SECONDS = 600  # a ten-minute sample says enough about levels
 WINDOW = 800  # 50 ms at 16 kHz
@@ -32,16 +33,18 @@ def limit_resources():
 
 
 def detect_faces(gray):
-    """Faces in a grayscale image as [x, y, w, h] fractions of the image size, most
-    confident first (the engine's detector: weak cascade hits on clothes are dropped)."""
-    from lipsync_site.media.faces import detect_faces as find
+    """Faces in a grayscale image as [x, y, w, h] fractions of the image size, left to
+    right, overlapping detections merged."""
+    from lipsync_site.media.faces import find_faces
 
     height, width = gray.shape[:2]
-    return [
-        [round(box.x / width, 4), round(box.y / height, 4), round(box.w / width, 4), round(box.h / height, 4)]
-        # Small faces too: preflight warns about them rather than missing them.
-        for box in find(gray, detect_width=DETECT_WIDTH, min_fraction=0.04, min_confidence=1.0)
-    ]
+    faces = sorted(find_faces(gray), key=lambda face: face.box.centre[0])
+    return [face.box.fractions(width, height) for face in faces]
+
+
+def speakers(faces):
+    """The faces of the poster picture with the numbers the form shows (1 = leftmost)."""
+    return [{"index": number, "box": box} for number, box in enumerate(faces, start=1)]
 
 
 def analyse_image(path):
@@ -52,7 +55,8 @@ def analyse_image(path):
     with Image.open(path) as image:
         image.seek(0)
         gray = np.asarray(image.convert("L"))
-    return {"faces": [detect_faces(gray)]}
+    faces = detect_faces(gray)
+    return {"faces": [faces], "speakers": speakers(faces)}
 
 
 def save_poster(frame, poster_path):
@@ -89,17 +93,22 @@ def sample_frames(container, stream, count):
 def analyse_video(path, poster_path):
     import av
 
-    faces, poster_written = [], False
+    faces, poster, poster_faces, poster_time = [], None, None, None
     with av.open(path, options={"protocol_whitelist": "file"}) as container:
         stream = container.streams.video[0]
         for frame in sample_frames(container, stream, SAMPLED_FRAMES):
             found = detect_faces(frame.to_ndarray(format="gray"))
             faces.append(found)
-            # The poster is the first sampled frame showing a face, else the first frame.
-            if poster_path and ((found and not poster_written) or len(faces) == 1):
-                save_poster(frame, poster_path)
-                poster_written = poster_written or bool(found)
-    return {"faces": faces}
+            # The poster is the first sampled frame showing the most faces: every face the
+            # user may choose as the speaker is in it.
+            if poster is None or len(found) > len(poster_faces):
+                poster, poster_faces, poster_time = frame, found, frame.time
+        if poster is not None and poster_path:
+            save_poster(poster, poster_path)
+    analysis = {"faces": faces, "speakers": speakers(poster_faces or [])}
+    if poster_time is not None:
+        analysis["poster_seconds"] = round(float(poster_time), 3)
+    return analysis
 
 
 def analyse_audio(path):

@@ -95,7 +95,7 @@ def voice_frames(audio_path: Path, *, fps: float, frames: int, measure: Measure 
     given, what it finds in each frame's spectrum (a window two frames long, centred on
     the frame)."""
     hop = ANALYSIS_RATE / fps
-    window = max(64, int(round(2 * hop)))
+    window = max(64, round(2 * hop))
     nfft = 1 << (window - 1).bit_length()
     hann = np.hanning(window).astype(np.float32)
     norm = float(np.mean(hann**2))

@@ -78,7 +78,12 @@ class FaceBox:
 
     def fractions(self, width: int, height: int) -> list[float]:
         """[x, y, w, h] as fractions of a frame, as preflight stores them."""
-        return [round(self.x / width, 4), round(self.y / height, 4), round(self.w / width, 4), round(self.h / height, 4)]
+        return [
+            round(self.x / width, 4),
+            round(self.y / height, 4),
+            round(self.w / width, 4),
+            round(self.h / height, 4),
+        ]
 
     @classmethod
     def from_fractions(cls, values, width: int, height: int) -> FaceBox:
@@ -180,23 +185,21 @@ def merge_overlapping(faces: list[DetectedFace]) -> list[DetectedFace]:
 def find_faces(
     image: np.ndarray, *, detect_width: int = DETECT_WIDTH, small_faces: bool = True, second_opinion: bool = True
 ) -> list[DetectedFace]:
-    """Every face in an RGB frame or a luma plane, overlapping detections merged, most
-    confident first, boxes in the image's own pixels.
+    """Every face in an RGB frame or a luma plane, overlapping detections merged (one face
+    is never reported twice), most confident first, boxes in the image's own pixels.
 
-    ``small_faces`` runs the upsampled HOG pass when the first finds nothing (faces down
-    to a sixteenth of the frame's width); ``second_opinion`` asks the Haar cascade when
-    HOG still finds nothing.
+    ``small_faces`` adds the upsampled HOG pass, which finds faces down to a sixteenth of
+    the frame's width (four times the work of the first pass); ``second_opinion`` asks the
+    Haar cascade when HOG finds nothing.
     """
     gray = gray_of(image)
     small, scale = _downscaled(gray, detect_width)
     found = _hog(small, 0)
-    if not found and small_faces:
-        found = _hog(small, 1)
+    if small_faces:
+        found += _hog(small, 1)
     if not found and second_opinion:
         found = haar_faces(small)
-    return [
-        DetectedFace(face.box.scaled(1 / scale), face.score, face.detector) for face in merge_overlapping(found)
-    ]
+    return [DetectedFace(face.box.scaled(1 / scale), face.score, face.detector) for face in merge_overlapping(found)]
 
 
 # --- landmarks ----------------------------------------------------------------------------
@@ -253,7 +256,10 @@ def landmarks_in(gray: np.ndarray, box: FaceBox) -> Landmarks:
     import dlib
 
     rect = dlib.rectangle(
-        round((box.x - x0) * fx), round((box.y - y0) * fy), round((box.x + box.w - x0) * fx), round((box.y + box.h - y0) * fy)
+        round((box.x - x0) * fx),
+        round((box.y - y0) * fy),
+        round((box.x + box.w - x0) * fx),
+        round((box.y + box.h - y0) * fy),
     )
     shape = landmark_predictor()(crop, rect)
     points = np.array([(point.x, point.y) for point in shape.parts()], dtype=np.float32)
@@ -296,7 +302,8 @@ class FaceTracker:
     eyes, nose) with the offset the detector gave. Every ``verify_every`` frames a
     detection on a crop around the face confirms it is still there; two misses in a row
     and it is lost, and searched for again every ``search_every`` frames near where it
-    was last seen.
+    was last seen (less and less often while nothing turns up, so a clip without the face
+    costs little).
 
     ``smoothing`` steadies the points of a still face (the engine wants a calm mouth);
     the output check leaves it off, since a lag would bias the offset it measures.
@@ -323,6 +330,7 @@ class FaceTracker:
         self._size_ratio = 1.0
         self._since_check = 0
         self._since_search = 0
+        self._search_gap = 0  # search at once on the first frame
         self._misses = 0
         self.frames_with_face = 0
         self.frames_seen = 0
@@ -375,13 +383,17 @@ class FaceTracker:
         self.frames_seen += 1
         marks = None
         if self.box is None:
-            if self._since_search % self.search_every == 0:
+            if self._since_search >= self._search_gap:
+                self._since_search = 0
                 marks = self._search(gray)
+                # Nothing: wait longer before the next search (up to two seconds at 25 fps).
+                self._search_gap = (
+                    self.search_every if marks is not None else min(50, max(self.search_every, self._search_gap * 2))
+                )
             self._since_search += 1
             if marks is None:
                 self.landmarks = None
                 return None
-            self._since_search = 0
         else:
             self._since_check += 1
             if self._since_check >= self.verify_every:
@@ -392,7 +404,7 @@ class FaceTracker:
                     self._misses += 1
                     if self._misses >= 2:
                         self.box, self.landmarks = None, None
-                        self._since_search = 1
+                        self._since_search, self._search_gap = 0, self.search_every
                         return None
             marks = landmarks_in(gray, self.box)
         marks = self._steady(marks)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from lipsync_site.media.models import Asset
+from lipsync_site.media.render import remap_problem
 
 PASS, WARN, BLOCK = "pass", "warn", "block"
 
@@ -26,7 +27,8 @@ ADVICE = {
     "face": "Use footage with a clear, front-facing or near-front-facing face; profiles beyond about 45 degrees "
     "and hands near the mouth reduce fidelity.",
     "face_small": "Crop or reframe so the face fills more of the picture: head-and-shoulders works best.",
-    "faces_many": "Several faces are in frame and the provider cannot be told who speaks: crop to the speaker.",
+    "faces_many": "Choose who speaks on the poster. Routes that cannot be told pick a face themselves: for "
+    "those, crop the video to the speaker.",
     "portrait_size": "Use a high-resolution portrait (at least 512x512 px) with a neutral expression and even light.",
     "silent": "The voice drives the mouth: upload the recording with the speech in it.",
     "clipped": "Clipped audio distorts the mouth shapes; re-export the voice at a lower level (WAV or "
@@ -34,6 +36,7 @@ ADVICE = {
     "mismatch": "Match the voice length to the video: trim the audio or extend the video first, or pick how to "
     "fit them below.",
     "unchecked": "We could not look inside this file; check it yourself before paying.",
+    "remap": "Remap suits voices a little shorter or longer than the video (a re-recorded line, a dub).",
 }
 
 
@@ -106,6 +109,7 @@ def face_checks(asset: Asset, *, subject: str, confirmed_no_face: bool) -> list[
                 ADVICE["face_small"],
             )
         )
+    # Detections are merged per frame (see media.faces), so one face is never counted twice.
     most = max(len(faces) for faces in samples)
     if most > 1:
         checks.append(Check("faces_many", WARN, subject, f"{most} faces are in frame at once.", ADVICE["faces_many"]))
@@ -177,14 +181,24 @@ def mismatch_check(video: Asset, voice: Asset, *, subject: str) -> Check:
     return Check("mismatch", PASS, subject, f"Voice {voice_s:.1f} s, video {video_s:.1f} s: close enough.")
 
 
+def remap_check(video: Asset, voice: Asset, *, subject: str) -> Check | None:
+    """Remap retimes the picture to the voice: refused past half or double speed."""
+    problem = remap_problem(video.duration_seconds or 0.0, voice.duration_seconds or 0.0)
+    if problem:
+        return Check("remap", BLOCK, subject, problem, ADVICE["remap"])
+    return None
+
+
 def run_checks(
     *,
     video: Asset | None = None,
     portrait: Asset | None = None,
     voices: list[Asset] = (),
     confirmed_no_face: bool = False,
+    mismatch_mode: str = "",
 ) -> list[Check]:
-    """Every media check for one submission (one picture, any number of voices)."""
+    """Every media check for one submission (one picture, any number of voices).
+    ``mismatch_mode`` is how voice and video lengths are to be fitted, when chosen."""
     checks: list[Check] = []
     if video is not None:
         checks += face_checks(video, subject=f"Video: {video.display_name}", confirmed_no_face=confirmed_no_face)
@@ -197,4 +211,6 @@ def run_checks(
         checks += audio_checks(voice, subject=subject)
         if video is not None:
             checks.append(mismatch_check(video, voice, subject=subject))
+            if mismatch_mode == "remap" and (refused := remap_check(video, voice, subject=subject)):
+                checks.append(refused)
     return checks

@@ -215,9 +215,7 @@ def mux_video_with_audio(
         total = max(1, math.ceil(seconds * geometry.fps))
         out_w, out_h = output_size(geometry.width, geometry.height)
         with Mp4Writer(output_path, width=out_w, height=out_h, fps=geometry.fps) as writer:
-            frames = laid_out(
-                video_path, mode=mode, total=total, fps=geometry.fps, source_frames=geometry.frames
-            )
+            frames = laid_out(video_path, mode=mode, total=total, fps=geometry.fps, source_frames=geometry.frames)
             for frame in frames:
                 writer.write_frame(frame)
                 if on_progress and writer.frames_written % 10 == 0:

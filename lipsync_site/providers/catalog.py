@@ -117,8 +117,7 @@ ROUTES: tuple[Route, ...] = (
         max_duration_seconds=300.0,
         mismatch_modes=ALL_MISMATCH_MODES,
         speaker_choice=True,
-        pick_for="Checking timing, framing and who speaks before paying for a premium route; free of network "
-        "and keys.",
+        pick_for="Checking timing, framing and who speaks before paying for a premium route; free of network and keys.",
         avoid_for="Delivery: the mouth motion is a signal-processing draft, not a learned model.",
     ),
     Route(

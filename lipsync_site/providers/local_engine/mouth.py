@@ -199,7 +199,12 @@ def _apply(plane: np.ndarray, warp: MouthWarp, interior: float, *, half: bool = 
         x0, y0, map_x, map_y, gap, shade = warp.x0, warp.y0, warp.map_x, warp.map_y, warp.gap, warp.shade
     height, width = map_x.shape
     height, width = min(height, plane.shape[0] - y0), min(width, plane.shape[1] - x0)
-    map_x, map_y, gap, shade = map_x[:height, :width], map_y[:height, :width], gap[:height, :width], shade[:height, :width]
+    map_x, map_y, gap, shade = (
+        map_x[:height, :width],
+        map_y[:height, :width],
+        gap[:height, :width],
+        shade[:height, :width],
+    )
     warped = cv2.remap(plane, map_x, map_y, interpolation=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
     if plane.ndim == 3:
         gap, shade = gap[..., None], shade[..., None]

@@ -100,7 +100,9 @@ def resync_video(
     if on_progress:
         on_progress(1.0)
     note = _face_note(tracker.frames_with_face, written, chosen=speaker is not None)
-    return DraftResult(seconds=written / float(fps), frames=written, frames_with_face=tracker.frames_with_face, note=note)
+    return DraftResult(
+        seconds=written / float(fps), frames=written, frames_with_face=tracker.frames_with_face, note=note
+    )
 
 
 def _portrait_pixels(image_path: Path) -> np.ndarray:
