@@ -28,7 +28,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from fractions import Fraction
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -85,12 +84,10 @@ def render_once(size: str, seconds: float, *, baseline: bool = True) -> dict:
 
 def check_figures(seconds: float) -> tuple[list[tuple[str, object]], float]:
     """The output check on the engine's output, a plain mux, and shifted sound."""
-    import av
-    import numpy as np
-
     from lipsync_site.media.lipsync_check import check_output
-    from lipsync_site.media.render import OUTPUT_AUDIO_RATE, Mp4Writer, iter_audio_frames, mux_video_with_audio
+    from lipsync_site.media.render import mux_video_with_audio
     from lipsync_site.providers.local_engine import pipeline
+    from tests.mediafactory import with_sound_shifted
 
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -104,25 +101,9 @@ def check_figures(seconds: float) -> tuple[list[tuple[str, object]], float]:
         rows.append(("engine output", check_output(engine_out, voice)))
         check_wall = time.perf_counter() - started
         rows.append(("plain mux", check_output(plain, voice)))
-        sound = np.concatenate([frame.to_ndarray() for frame in iter_audio_frames(voice)], axis=1)
-        for shift_ms in (200, -200):
-            shifted = root / f"shifted{shift_ms}.mp4"
-            cut = round(abs(shift_ms) / 1000 * OUTPUT_AUDIO_RATE)
-            moved = sound[:, cut:] if shift_ms > 0 else np.pad(sound, ((0, 0), (cut, 0)))
-            with av.open(str(engine_out)) as container:
-                stream = container.streams.video[0]
-                fps = Fraction(stream.average_rate)
-                with Mp4Writer(shifted, width=stream.width, height=stream.height, fps=fps) as writer:
-                    for frame in container.decode(stream):
-                        writer.write_frame(frame)
-                    total = round(writer.frames_written / fps * OUTPUT_AUDIO_RATE)
-                    moved = np.pad(moved, ((0, 0), (0, max(0, total - moved.shape[1]))))[:, :total]
-                    for start in range(0, total, 1024):
-                        part = np.ascontiguousarray(moved[:, start : start + 1024], dtype=np.float32)
-                        frame = av.AudioFrame.from_ndarray(part, format="fltp", layout="stereo")
-                        frame.sample_rate = OUTPUT_AUDIO_RATE
-                        writer.write_audio(frame)
-            label = f"sound {abs(shift_ms)} ms {'early (mouth late)' if shift_ms > 0 else 'late (mouth early)'}"
+        for shift in (200, -200):
+            shifted = with_sound_shifted(engine_out, voice, root / f"shifted{shift}.mp4", milliseconds=shift)
+            label = f"sound {abs(shift)} ms {'early (mouth late)' if shift > 0 else 'late (mouth early)'}"
             rows.append((label, check_output(shifted, voice)))
     return rows, check_wall
 

@@ -282,3 +282,28 @@ def make_presenter_clip(
             container.mux(stream.encode(frame))
         container.mux(stream.encode(None))
     return path
+
+
+def with_sound_shifted(source: Path, voice: Path, path: Path, *, milliseconds: int) -> Path:
+    """``source``'s picture with ``voice`` as its sound, moved by ``milliseconds``: positive
+    plays the sound that much earlier than the picture expects (the mouth is late),
+    negative later (the mouth is early). Same length as the picture."""
+    from lipsync_site.media.render import OUTPUT_AUDIO_RATE, Mp4Writer, iter_audio_frames
+
+    sound = np.concatenate([frame.to_ndarray() for frame in iter_audio_frames(voice)], axis=1)
+    cut = round(abs(milliseconds) / 1000 * OUTPUT_AUDIO_RATE)
+    sound = sound[:, cut:] if milliseconds > 0 else np.pad(sound, ((0, 0), (cut, 0)))
+    with av.open(str(source)) as container:
+        stream = container.streams.video[0]
+        fps = Fraction(stream.average_rate)
+        with Mp4Writer(path, width=stream.width, height=stream.height, fps=fps) as writer:
+            for frame in container.decode(stream):
+                writer.write_frame(frame)
+            total = round(writer.frames_written / fps * OUTPUT_AUDIO_RATE)
+            sound = np.pad(sound, ((0, 0), (0, max(0, total - sound.shape[1]))))[:, :total]
+            for start in range(0, total, 1024):
+                part = np.ascontiguousarray(sound[:, start : start + 1024], dtype=np.float32)
+                frame = av.AudioFrame.from_ndarray(part, format="fltp", layout="stereo")
+                frame.sample_rate = OUTPUT_AUDIO_RATE
+                writer.write_audio(frame)
+    return path

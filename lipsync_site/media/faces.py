@@ -32,6 +32,9 @@ DETECT_WIDTH = 640  # full-frame detection runs on a copy this wide
 # needs the upsampled pass (four times the work, so only when the first pass is empty).
 LANDMARK_FACE_SIZE = 160  # landmarks are read on a crop scaled so the face is this wide
 HOG_THRESHOLD = 0.0
+CONFIDENT = 0.5  # HOG scores below this are confirmed on a closer crop before they count
+CONFIRMED = 0.3  # what the closer look must score (faces score 0.7 to 1.4 there, patterns less)
+STILL_THERE = -0.5  # what a face being followed must score to count as still there
 HAAR_MIN_CONFIDENCE = 1.5  # the cascade's level weight; weaker hits are patterns on clothes
 # A Haar box is taller and starts higher than the HOG box for the same face (measured on
 # the astronaut at four scales): HOG ~= (x, y + 0.14 h, 0.95 w, 0.95 h).
@@ -148,8 +151,8 @@ def _downscaled(gray: np.ndarray, width: int) -> tuple[np.ndarray, float]:
     return cv2.resize(gray, size, interpolation=cv2.INTER_AREA), scale
 
 
-def _hog(gray: np.ndarray, upsample: int) -> list[DetectedFace]:
-    rects, scores, _ = hog_detector().run(gray, upsample, HOG_THRESHOLD)
+def _hog(gray: np.ndarray, upsample: int, threshold: float = HOG_THRESHOLD) -> list[DetectedFace]:
+    rects, scores, _ = hog_detector().run(gray, upsample, threshold)
     return [
         DetectedFace(FaceBox(rect.left(), rect.top(), rect.width(), rect.height()), float(score))
         for rect, score in zip(rects, scores, strict=True)
@@ -197,9 +200,32 @@ def find_faces(
     found = _hog(small, 0)
     if small_faces:
         found += _hog(small, 1)
-    if not found and second_opinion:
-        found = haar_faces(small)
-    return [DetectedFace(face.box.scaled(1 / scale), face.score, face.detector) for face in merge_overlapping(found)]
+    faces = [DetectedFace(face.box.scaled(1 / scale), face.score) for face in merge_overlapping(found)]
+    faces = [face for face in faces if face.score >= CONFIDENT or _confirmed_closer(gray, face.box)]
+    if not faces and second_opinion:
+        faces = [DetectedFace(face.box.scaled(1 / scale), face.score, "haar") for face in haar_faces(small)]
+    return faces
+
+
+def _crop_scaled(gray: np.ndarray, box: FaceBox, *, face_size: float, margin: float):
+    """A crop around ``box`` scaled so the box is ``face_size`` wide, with the factor and
+    the crop's origin in ``gray``."""
+    height, width = gray.shape[:2]
+    pad = box.w * margin
+    x0, y0 = int(max(0, box.x - pad)), int(max(0, box.y - pad))
+    x1, y1 = int(min(width, box.x + box.w + pad)), int(min(height, box.y + box.h + pad))
+    factor = face_size / max(1.0, box.w)
+    size = (max(8, round((x1 - x0) * factor)), max(8, round((y1 - y0) * factor)))
+    crop = cv2.resize(gray[y0:y1, x0:x1], size, interpolation=cv2.INTER_AREA if factor < 1 else cv2.INTER_LINEAR)
+    return crop, factor, x0, y0
+
+
+def _confirmed_closer(gray: np.ndarray, box: FaceBox) -> bool:
+    """A weak detection is looked at again on a crop where it is 120 px wide, the size
+    HOG reads best: a real face scores again, a pattern on a shirt does not."""
+    crop, factor, x0, y0 = _crop_scaled(gray, box, face_size=120.0, margin=0.5)
+    local = FaceBox((box.x - x0) * factor, (box.y - y0) * factor, box.w * factor, box.h * factor)
+    return any(face.box.iou(local) > 0.3 and face.score >= CONFIRMED for face in _hog(crop, 0))
 
 
 # --- landmarks ----------------------------------------------------------------------------
@@ -277,11 +303,13 @@ def _rigid_frame(points: np.ndarray) -> tuple[np.ndarray, float]:
 
 def choose_face(faces: list[DetectedFace], near: FaceBox | None) -> DetectedFace | None:
     """The detection that is the face near ``near`` (the one chosen, or the one last
-    followed); with no such face, None. With nothing to match, the largest face."""
+    followed); with no such face, None. With nothing to match, the largest clear face."""
     if not faces:
         return None
     if near is None:
-        return max(faces, key=lambda face: face.box.w * face.box.h)
+        # The largest of the clearly seen faces (a weak hit never beats a clear one).
+        best = max(face.score for face in faces)
+        return max((face for face in faces if face.score >= best / 2), key=lambda face: face.box.w * face.box.h)
     cx, cy = near.centre
     scale = max(near.w, near.h)
 
@@ -356,25 +384,15 @@ class FaceTracker:
     def _confirm(self, gray: np.ndarray) -> bool:
         """A detection on a crop around the face: is it still a face, and where exactly?"""
         box = self.box
-        height, width = gray.shape[:2]
-        margin = box.w * 0.6
-        x0, y0 = int(max(0, box.x - margin)), int(max(0, box.y - margin))
-        x1, y1 = int(min(width, box.x + box.w + margin)), int(min(height, box.y + box.h + margin))
-        factor = 120.0 / max(1.0, box.w)
-        crop = cv2.resize(
-            gray[y0:y1, x0:x1],
-            (max(8, round((x1 - x0) * factor)), max(8, round((y1 - y0) * factor))),
-            interpolation=cv2.INTER_AREA if factor < 1 else cv2.INTER_LINEAR,
-        )
-        found = haar_faces(crop) if self.detector == "haar" else _hog(crop, 0)
-        local = box.scaled(factor)
-        local = FaceBox(local.x - x0 * factor, local.y - y0 * factor, local.w, local.h)
+        crop, factor, x0, y0 = _crop_scaled(gray, box, face_size=120.0, margin=0.6)
+        # A face already followed needs less proof than a new one: a weaker score will do.
+        found = haar_faces(crop) if self.detector == "haar" else _hog(crop, 0, STILL_THERE)
+        local = FaceBox((box.x - x0) * factor, (box.y - y0) * factor, box.w * factor, box.h * factor)
         match = choose_face(found, local)
         if match is None:
             return False
-        seen = match.box.scaled(1 / factor)
-        seen = FaceBox(seen.x + x0, seen.y + y0, seen.w, seen.h)
-        self.box = box.blend(seen, 0.5)
+        seen = match.box
+        self.box = box.blend(FaceBox(seen.x / factor + x0, seen.y / factor + y0, seen.w / factor, seen.h / factor), 0.5)
         return True
 
     def update(self, image: np.ndarray) -> Landmarks | None:
