@@ -271,10 +271,14 @@ def make_presenter_clip(
             t = index / fps
             canvas = backdrop.copy()
             for number, (picture, face_x) in enumerate(tiles):
+                # Each face keeps to its own column of the frame: two crops side by side.
+                left, right = width * number // faces, width * (number + 1) // faces
                 cx = width * (number + 0.5) / faces + width * 0.01 * np.sin(2 * np.pi * 0.3 * t + number)
                 cy = height * 0.4 + height * 0.008 * np.sin(2 * np.pi * 0.23 * t)
-                matrix = np.float32([[1, 0, cx - face_x * side], [0, 1, cy - 0.25 * side]])
-                cv2.warpAffine(picture, matrix, (width, height), dst=canvas, borderMode=cv2.BORDER_TRANSPARENT)
+                matrix = np.float32([[1, 0, cx - face_x * side - left], [0, 1, cy - 0.25 * side]])
+                column = np.ascontiguousarray(canvas[:, left:right])
+                cv2.warpAffine(picture, matrix, (right - left, height), dst=column, borderMode=cv2.BORDER_TRANSPARENT)
+                canvas[:, left:right] = column
             canvas = np.clip(canvas + grains[index % len(grains)], 0, 255).astype(np.uint8)
             frame = av.VideoFrame.from_ndarray(canvas, format="rgb24")
             frame.pts = index

@@ -184,10 +184,13 @@ def remap_problem(video_seconds: float, audio_seconds: float) -> str:
     speed = video_seconds / audio_seconds
     if REMAP_SLOWEST <= speed <= REMAP_FASTEST:
         return ""
-    how = "slow the video down" if speed < 1 else "speed the video up"
+    shown = f"{speed:.1f}" if round(speed, 1) > 0 else f"{speed:.2f}"
+    how = (
+        f"stretch {video_seconds:.1f} s of video over" if speed < 1 else f"squeeze {video_seconds:.1f} s of video into"
+    )
     return (
-        f"Remap would {how} to {speed:.2g}x to fit {video_seconds:.1f} s of video to {audio_seconds:.1f} s of "
-        f"voice; it works between half and double speed. Choose loop or bounce, or trim the voice."
+        f"Remap would play the video at {shown}x its speed ({how} {audio_seconds:.1f} s of voice); it works "
+        "between half and double speed. Choose loop or bounce, or trim the voice."
     )
 
 
