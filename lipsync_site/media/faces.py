@@ -19,6 +19,7 @@ landmark model was trained on.
 from __future__ import annotations
 
 import importlib.metadata
+import os
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -123,11 +124,34 @@ def landmark_predictor():
     return dlib.shape_predictor(str(landmark_model_path()))
 
 
-@cache
-def hog_detector():
+def _detector_cache() -> Path:
     import dlib
 
-    return dlib.get_frontal_face_detector()
+    root = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "lipsync_site"
+    return root / f"dlib-{dlib.__version__}-frontal-face.svm"
+
+
+@cache
+def hog_detector():
+    """dlib's frontal face detector. Building it from dlib's built-in copy takes a second
+    or two, which every analysis subprocess would pay; loading it back from a saved copy
+    takes a millisecond, so the first build is kept in a private cache file."""
+    import dlib
+
+    path = _detector_cache()
+    try:
+        return dlib.fhog_object_detector(str(path))
+    except RuntimeError:
+        pass  # not cached yet (or unreadable): build it
+    detector = dlib.get_frontal_face_detector()
+    try:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        partial = path.with_name(f"{path.name}.{os.getpid()}")
+        detector.save(str(partial))
+        partial.replace(path)  # atomic: a reader never sees half a file
+    except OSError:
+        pass  # a read-only home: build it every time, slower but correct
+    return detector
 
 
 @cache

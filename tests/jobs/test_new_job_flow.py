@@ -142,12 +142,12 @@ def test_mismatched_lengths_warn_and_offer_the_modes(owner_client, face_clip, me
     assert 'data-code="mismatch" data-level="warn"' in html
     for mode in ("cut_off", "loop", "bounce", "silence", "remap"):
         assert f'value="{mode}"' in html
-    # The local draft cannot remap; it says so and is not offered in that mode.
+    # The local draft remaps itself (1.5x here: within half and double speed).
     ids = {"video_asset": hidden(html, "video_asset"), "voice_assets": hidden(html, "voice_assets")}
     html = owner_client.post(
         reverse("jobs:new"), {"shape": "video_audio", "step": "check", "mismatch_mode": "remap", **ids}
     ).content.decode()
-    assert 'data-route="local-draft" data-fits="no"' in html and "cannot remap" in html
+    assert 'data-route="local-draft" data-fits="yes"' in html and "cannot remap" not in html
 
 
 def test_portrait_batch_of_three_voices_makes_three_jobs_with_their_own_holds_and_attestations(
