@@ -147,7 +147,8 @@ def test_mismatched_lengths_warn_and_offer_the_modes(owner_client, face_clip, me
     html = owner_client.post(
         reverse("jobs:new"), {"shape": "video_audio", "step": "check", "mismatch_mode": "remap", **ids}
     ).content.decode()
-    assert 'data-route="local-draft" data-fits="yes"' in html and "cannot remap" not in html
+    assert 'data-route="local-draft" data-fits="yes"' in html
+    assert "Local draft cannot remap" not in html
 
 
 def test_portrait_batch_of_three_voices_makes_three_jobs_with_their_own_holds_and_attestations(
@@ -286,3 +287,4 @@ def test_public_figure_needs_evidence_and_waits_for_a_moderator(owner_client, ow
     job = Job.objects.get(owner=owner)
     assert job.status == Status.AWAITING_REVIEW  # the site policy is "after" in tests
     assert job.attestation.public_figure and job.attestation.evidence.content_type == "application/pdf"
+
