@@ -290,21 +290,26 @@ class Landmarks:
 
 
 def landmarks_in(gray: np.ndarray, box: FaceBox) -> Landmarks:
-    """The 68 points of the face in ``box``, read on a crop scaled so the face is
-    LANDMARK_FACE_SIZE wide: the same cost and sub-pixel precision at any resolution."""
+    """The 68 points of the face in ``box``. dlib gives whole pixels, so a face narrower
+    than LANDMARK_FACE_SIZE is read on an enlarged crop (sub-pixel precision where it
+    matters); a larger one is read in place (the model's cost does not depend on size)."""
+    import dlib
+
+    gray = np.ascontiguousarray(gray)
     height, width = gray.shape[:2]
+    if box.w >= LANDMARK_FACE_SIZE:
+        rect = dlib.rectangle(round(box.x), round(box.y), round(box.x + box.w), round(box.y + box.h))
+        shape = landmark_predictor()(gray, rect)
+        return Landmarks(np.array([(point.x, point.y) for point in shape.parts()], dtype=np.float32))
     margin = box.w * 0.35
     x0, y0 = int(max(0, box.x - margin)), int(max(0, box.y - margin))
     x1, y1 = int(min(width, box.x + box.w + margin)), int(min(height, box.y + box.h + margin))
     if x1 - x0 < 8 or y1 - y0 < 8:
         x0, y0, x1, y1 = 0, 0, width, height
     factor = LANDMARK_FACE_SIZE / max(1.0, box.w)
-    crop = gray[y0:y1, x0:x1]
     size = (max(8, round((x1 - x0) * factor)), max(8, round((y1 - y0) * factor)))
-    crop = cv2.resize(crop, size, interpolation=cv2.INTER_AREA if factor < 1 else cv2.INTER_LINEAR)
+    crop = cv2.resize(gray[y0:y1, x0:x1], size, interpolation=cv2.INTER_LINEAR)
     fx, fy = size[0] / (x1 - x0), size[1] / (y1 - y0)
-    import dlib
-
     rect = dlib.rectangle(
         round((box.x - x0) * fx),
         round((box.y - y0) * fy),

@@ -31,6 +31,7 @@ from lipsync_site.media.faces import FaceBox, FaceTracker, find_faces
 THRESHOLD = 0.3  # below this score the mouth "may not be moving" with the voice
 MAX_LAG_MS = 500
 LAG_STEP_MS = 5
+TIE = 0.03  # correlation peaks this close to the best are taken as equally good
 IN_TIME_MS = 80  # within this the mouth reads as in time
 FLAG_OFFSET_MS = 120  # past this an offset is flagged like a still mouth
 FLAG_DRIFT_SECONDS = 1.0
@@ -193,8 +194,9 @@ def best_lag(openings: np.ndarray, curve: np.ndarray, *, fps: float, rate: int =
     smoothed = np.convolve(curve, np.ones(width) / width, mode="same")
     grid = np.arange(curve.size) / rate
     mids = (np.arange(openings.size) + 0.5) / fps
-    best = (-1.0, 0)
-    for lag_ms in range(-MAX_LAG_MS, MAX_LAG_MS + 1, LAG_STEP_MS):
+    lags = np.arange(-MAX_LAG_MS, MAX_LAG_MS + 1, LAG_STEP_MS)
+    correlations = np.full(lags.size, -1.0)
+    for position, lag_ms in enumerate(lags):
         times = mids - lag_ms / 1000.0
         inside = seen & (times >= 0) & (times <= grid[-1])
         if inside.sum() < 8:
@@ -203,11 +205,22 @@ def best_lag(openings: np.ndarray, curve: np.ndarray, *, fps: float, rate: int =
         mouth = openings[inside]
         if np.std(voice) < 1e-9 or np.std(mouth) < 1e-9:
             continue
-        correlation = float(np.corrcoef(mouth, voice)[0, 1])
-        if correlation > best[0]:
-            best = (correlation, lag_ms)
-    score = float(np.clip(best[0], 0.0, 1.0))
-    return score, (best[1] if score >= THRESHOLD else None)
+        correlations[position] = float(np.corrcoef(mouth, voice)[0, 1])
+    best = float(correlations.max())
+    score = float(np.clip(best, 0.0, 1.0))
+    if score < THRESHOLD:
+        return score, None
+    # A rhythmic voice fits as well one syllable early or late: of the peaks that fit
+    # (nearly) as well as the best, the one nearest in time is the offset.
+    peaks = [
+        position
+        for position in range(lags.size)
+        if correlations[position] >= best - TIE
+        and correlations[position] >= correlations[max(0, position - 1)]
+        and correlations[position] >= correlations[min(lags.size - 1, position + 1)]
+    ]
+    nearest = min(peaks, key=lambda position: abs(lags[position]))
+    return score, int(lags[nearest])
 
 
 def _sound_seconds(container) -> float | None:

@@ -34,7 +34,7 @@ def test_the_faces_on_the_poster_are_numbered_and_the_checked_one_marked(engine_
     assert [face.index for face in check.faces] == [1]
     assert check.faces[0].checked
     x, y, w, h = check.faces[0].box
-    assert 0.3 < x + w / 2 < 0.7 and 0 < w < 0.5
+    assert 0.3 < x + w / 2 < 0.7 and 0 < w < 0.5 and 0 < y + h / 2 < 0.6
     assert check.poster_jpeg.startswith(b"\xff\xd8")
 
 

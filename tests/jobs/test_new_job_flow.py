@@ -287,4 +287,3 @@ def test_public_figure_needs_evidence_and_waits_for_a_moderator(owner_client, ow
     job = Job.objects.get(owner=owner)
     assert job.status == Status.AWAITING_REVIEW  # the site policy is "after" in tests
     assert job.attestation.public_figure and job.attestation.evidence.content_type == "application/pdf"
-
