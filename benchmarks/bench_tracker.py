@@ -75,8 +75,8 @@ def main() -> None:
     from lipsync_site.consent.services import record_attestation
     from lipsync_site.credits.services import grant_credits, place_hold, release_hold
     from lipsync_site.jobs.models import Job, JobEvent, ProviderCallBudget, Status
-    from lipsync_site.jobs.services.lifecycle import poll_interval
     from lipsync_site.jobs.tracker import Tracker, summarise_lags
+    from lipsync_site.jobs.workflow.policy import poll_interval
     from lipsync_site.media.models import Asset
 
     call_command("migrate", verbosity=0)

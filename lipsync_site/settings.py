@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "lipsync_site.providers",
     "lipsync_site.jobs",
     "lipsync_site.moderation",
+    "lipsync_site.demo",
 ]
 
 MIDDLEWARE = [
@@ -85,6 +86,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "lipsync_site.accounts.context_processors.account",
+                "lipsync_site.credits.context_processors.balance",
             ],
         },
     },

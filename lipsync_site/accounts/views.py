@@ -2,11 +2,9 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from lipsync_site.credits.selectors import balance_summary
-
 
 @login_required
 @require_GET
 def profile(request):
     recent = request.user.attestations.prefetch_related("decisions").order_by("-created_at")[:10]
-    return render(request, "accounts/profile.html", {"balance": balance_summary(request.user), "attestations": recent})
+    return render(request, "accounts/profile.html", {"attestations": recent})

@@ -42,6 +42,8 @@ def ledger_problems() -> list[str]:
             "entries__amount", filter=Q(entries__kind__in=[LedgerEntry.Kind.CAPTURE, LedgerEntry.Kind.RELEASE])
         ),
         captures=Count("entries", filter=Q(entries__kind=LedgerEntry.Kind.CAPTURE)),
+        refunds=Count("entries", filter=Q(entries__kind=LedgerEntry.Kind.REFUND)),
+        refunded_sum=Sum("entries__amount", filter=Q(entries__kind=LedgerEntry.Kind.REFUND)),
     )
     for hold in holds:
         label = f"hold {hold.pk} ({hold.reference})"
@@ -56,8 +58,13 @@ def ledger_problems() -> list[str]:
         if hold.settlements != 1:
             problems.append(f"{label}: {hold.status} with {hold.settlements} settlement entries, expected exactly one")
             continue
-        charged = hold.captured_amount if hold.status == Hold.Status.CAPTURED else 0
-        if hold.status == Hold.Status.CAPTURED and (hold.captures != 1 or charged is None):
+        was_captured = hold.status in {Hold.Status.CAPTURED, Hold.Status.REFUNDED}
+        charged = hold.captured_amount if was_captured else 0
+        if hold.status == Hold.Status.REFUNDED and (hold.refunds != 1 or hold.refunded_sum != (charged or 0)):
+            problems.append(f"{label}: refunded with {hold.refunds} refund entries, expected one of {charged}")
+        elif hold.status != Hold.Status.REFUNDED and hold.refunds:
+            problems.append(f"{label}: {hold.status} but has {hold.refunds} refund entries")
+        if was_captured and (hold.captures != 1 or charged is None):
             problems.append(f"{label}: captured without a capture entry or amount")
             continue
         if hold.settled_sum != hold.amount - (charged or 0):

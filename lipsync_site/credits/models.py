@@ -3,7 +3,8 @@
 1 credit = $0.01. ``CreditAccount.balance`` is the *available* balance: it always equals
 the sum of the account's entries, and it changes only in the transaction that writes the
 entry. A hold moves credits out of the available balance; a capture returns whatever
-part of the hold was not charged; a release returns all of it.
+part of the hold was not charged; a release returns all of it; a refund gives back what a
+capture charged.
 """
 
 import uuid
@@ -30,6 +31,8 @@ class Hold(models.Model):
         OPEN = "open", "Open"
         CAPTURED = "captured", "Captured"
         RELEASED = "released", "Released"
+        # Captured, then the charge was given back (a moderator refunded a revoked delivery).
+        REFUNDED = "refunded", "Refunded"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     account = models.ForeignKey(CreditAccount, on_delete=models.PROTECT, related_name="holds")
@@ -61,6 +64,7 @@ class LedgerEntry(models.Model):
         CAPTURE = "capture", "Capture"
         RELEASE = "release", "Release"
         ADJUSTMENT = "adjustment", "Adjustment"
+        REFUND = "refund", "Refund"
 
     account = models.ForeignKey(CreditAccount, on_delete=models.PROTECT, related_name="entries")
     kind = models.CharField(max_length=16, choices=Kind)
@@ -83,6 +87,7 @@ class LedgerEntry(models.Model):
             models.UniqueConstraint(
                 fields=["hold"], condition=Q(kind__in=["capture", "release"]), name="one_settlement_per_hold"
             ),
+            models.UniqueConstraint(fields=["hold"], condition=Q(kind="refund"), name="one_refund_per_hold"),
         ]
 
     def __str__(self):
@@ -92,3 +97,18 @@ class LedgerEntry(models.Model):
         if self.pk is not None:
             raise ValueError("ledger entries are append-only")
         super().save(*args, **kwargs)
+
+    @property
+    def label(self) -> str:
+        """What happened, in the ledger's words: a capture that returns part of its hold is
+        a charge and a release, not a "+144 capture"."""
+        if self.kind == self.Kind.CAPTURE and self.hold is not None:
+            charged = self.hold.captured_amount or 0
+            return f"Charged {charged}" + (f", {self.amount} of the hold released" if self.amount else "")
+        return {
+            self.Kind.GRANT: "Granted",
+            self.Kind.HOLD: "Held",
+            self.Kind.RELEASE: "Released",
+            self.Kind.REFUND: "Refunded",
+            self.Kind.ADJUSTMENT: "Adjustment",
+        }.get(self.kind, self.get_kind_display())

@@ -125,3 +125,31 @@ def release_hold(*, hold_id, reason: str, actor=None) -> Hold:
     return _settle(
         hold_id, status=Hold.Status.RELEASED, charged=0, kind=LedgerEntry.Kind.RELEASE, reason=reason, actor=actor
     )
+
+
+@transaction.atomic
+def refund_hold(*, hold_id, reason: str, actor=None) -> Hold:
+    """Give back what a captured hold charged (a delivery withdrawn and refunded)."""
+    claimed = Hold.objects.filter(pk=hold_id, status=Hold.Status.CAPTURED).update(
+        status=Hold.Status.REFUNDED, settled_at=timezone.now()
+    )
+    hold = Hold.objects.get(pk=hold_id)
+    if claimed != 1:
+        raise HoldAlreadySettled(f"hold {hold_id} is {hold.status}, not captured")
+    refunded = hold.captured_amount or 0
+    if refunded:
+        _move(hold.account_id, refunded)
+    try:
+        with transaction.atomic():
+            LedgerEntry.objects.create(
+                account_id=hold.account_id,
+                kind=LedgerEntry.Kind.REFUND,
+                amount=refunded,
+                hold=hold,
+                reference=hold.reference,
+                actor=actor,
+                reason=reason,
+            )
+    except IntegrityError as exc:
+        raise HoldAlreadySettled(f"hold {hold_id} was already refunded") from exc
+    return hold

@@ -8,7 +8,7 @@ class JobEventInline(admin.TabularInline):
     model = JobEvent
     extra = 0
     can_delete = False
-    readonly_fields = ("at", "from_status", "to_status", "actor", "message", "payload")
+    readonly_fields = ("at", "kind", "from_status", "to_status", "actor", "message", "payload")
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -28,11 +28,14 @@ class JobAdmin(admin.ModelAdmin):
         "lease_owner",
         "created_at",
     )
-    list_filter = ("status", "route_id", "provider", "mouth_moving")
+    list_filter = ("status", "route_id", "provider", "mouth_moving", ("events__kind", admin.AllValuesFieldListFilter))
     date_hierarchy = "created_at"
     search_fields = ("id", "owner__username", "provider_request_id")
     inlines = [JobEventInline]
     readonly_fields = [field.name for field in Job._meta.fields]
+
+    class Media:
+        css = {"all": ("css/admin.css",)}
 
     def has_add_permission(self, request):
         return False
@@ -44,5 +47,28 @@ class JobAdmin(admin.ModelAdmin):
         if obj.mouth_moving:
             return format_html("{} ({})", "moving", f"{obj.lipsync_score:.2f}")
         return format_html(
-            '<strong style="color:#b45309">{}</strong> ({})', "mouth may not be moving", f"{obj.lipsync_score:.2f}"
+            '<strong class="check-flagged">{}</strong> ({})', "mouth may not be moving", f"{obj.lipsync_score:.2f}"
         )
+
+
+@admin.register(JobEvent)
+class JobEventAdmin(admin.ModelAdmin):
+    """Every job's events, filtered by their code (``submit.unknown``, ``cancel.refused``...)."""
+
+    list_display = ("at", "kind", "job", "from_status", "to_status", "actor", "message")
+    list_filter = ("kind", "to_status")
+    date_hierarchy = "at"
+    search_fields = ("job__id", "message")
+    list_select_related = ("job",)
+
+    def get_readonly_fields(self, request, obj=None):
+        return [field.name for field in JobEvent._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

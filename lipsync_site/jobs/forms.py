@@ -10,16 +10,11 @@ from __future__ import annotations
 from django import forms
 
 from lipsync_site.consent import texts
-from lipsync_site.jobs.services.creation import OPTIONAL_AUDIO_SHAPES, shape_inputs
-from lipsync_site.providers.catalog import InputShape, routes_for_shape
-
-MISMATCH_MODES = [
-    ("cut_off", "Cut off: end when the shorter of the two ends"),
-    ("loop", "Loop: restart the video until the voice ends"),
-    ("bounce", "Bounce: play the video forward then back"),
-    ("silence", "Silence: keep the longer one, pad the voice with silence or hold the picture"),
-    ("remap", "Remap: slow down or speed up the video to the voice's length"),
-]
+from lipsync_site.jobs.quote import OPTIONAL_AUDIO_SHAPES, shape_inputs
+from lipsync_site.jobs.services import Consent, JobInputs
+from lipsync_site.media.mismatch import MismatchMode
+from lipsync_site.providers.catalog import InputShape
+from lipsync_site.providers.routes import available_routes
 
 MEDIA_ACCEPT = {
     "video": ".mp4,.mov,.avi,.webm,.mkv,video/*",
@@ -109,8 +104,8 @@ class NewJobForm(forms.Form):
     route = forms.ChoiceField(label="Route", required=False)
     mismatch_mode = forms.ChoiceField(
         required=False,
-        choices=MISMATCH_MODES,
-        initial="loop",
+        choices=MismatchMode.choices,
+        initial=MismatchMode.LOOP,
         widget=forms.RadioSelect,
         label="If the voice and the video differ in length",
     )
@@ -158,7 +153,7 @@ class NewJobForm(forms.Form):
         if shape not in InputShape.values:
             shape = InputShape.VIDEO_AUDIO
         self.shape = shape
-        self.routes = routes_for_shape(shape)
+        self.routes = available_routes(shape)
         self.fields["route"].choices = [(route.id, route.label) for route in self.routes]
         if self.routes:
             self.fields["route"].initial = self.routes[0].id
@@ -227,3 +222,42 @@ class NewJobForm(forms.Form):
         speaker = data.get(f"speaker_name_{index}") or data.get("speaker_name") or ""
         provenance = data.get(f"voice_provenance_{index}") or data.get("voice_provenance")
         return speaker, provenance
+
+    def consents(self, voice_count: int, *, evidence, ip_address: str | None, user_agent: str) -> list[Consent]:
+        """One consent per voice (a batch names each voice's speaker and rights)."""
+        data = self.cleaned_data
+        consents = []
+        for index in range(1, max(1, voice_count) + 1):
+            speaker, provenance = (
+                self.per_voice_consent(index)
+                if voice_count > 1
+                else (data.get("speaker_name") or "", data["voice_provenance"])
+            )
+            consents.append(
+                Consent(
+                    likeness_consent=data["likeness_consent"],
+                    voice_provenance=provenance,
+                    person_name=data["person_name"],
+                    speaker_name=speaker,
+                    public_figure=bool(data.get("public_figure")),
+                    no_misuse=data["no_misuse"],
+                    evidence=evidence,
+                    ip_address=ip_address,
+                    user_agent=user_agent,
+                )
+            )
+        return consents
+
+    def job_inputs(self, *, route_id: str, video, portrait) -> JobInputs:
+        data = self.cleaned_data
+        script = (data.get("script") or "").strip()
+        return JobInputs(
+            shape=self.shape,
+            route_id=route_id,
+            source_video=video,
+            portrait=portrait,
+            script=script if self.wants_script else "",
+            prompt=script if self.shape == InputShape.SCRIPT else "",
+            mismatch_mode=data.get("mismatch_mode") or MismatchMode.CUT_OFF,
+            options={"duration": data["duration"]} if data.get("duration") else {},
+        )

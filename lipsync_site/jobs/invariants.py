@@ -1,6 +1,6 @@
 """The jobs' side of the ledger invariants: a finished job has settled its hold exactly
-once (the ledger checks "at most once"), an unfinished one has not settled it yet, and a
-job never charged more than it held."""
+once (the ledger checks "at most once"), an unfinished one has not settled it yet, a
+revoked delivery stays charged unless refunded, and a job never charged more than it held."""
 
 from __future__ import annotations
 
@@ -28,6 +28,12 @@ def settlement_problems() -> list[str]:
         .values_list("id", flat=True)
     ):
         problems.append(f"job {job_id} succeeded without capturing its hold")
+    for job_id in (
+        Job.objects.filter(status=Status.REVOKED)
+        .exclude(hold__status__in=[Hold.Status.CAPTURED, Hold.Status.REFUNDED])
+        .values_list("id", flat=True)
+    ):
+        problems.append(f"job {job_id} was revoked but its hold was neither captured nor refunded")
     for job_id in (
         Job.objects.filter(status__in=[Status.FAILED, Status.CANCELLED, Status.REJECTED])
         .exclude(hold__status=Hold.Status.RELEASED)

@@ -1,8 +1,10 @@
 """The lip-sync job and its event log.
 
-Status changes only through ``Job.transition``: a guarded ``UPDATE ... WHERE status IN
-(...)`` that must change exactly one row, followed by an event row in the same
-transaction. Terminal states are final.
+Status changes only through ``Job.transition`` (and, for terminal states, ``Job.finish``,
+which only ``jobs.workflow.settle`` calls): a guarded ``UPDATE ... WHERE status IN (...)``
+that must change exactly one row, followed by an event row in the same transaction.
+Terminal states are final, but for one move: a delivered job whose consent is rejected
+afterwards becomes revoked.
 """
 
 from __future__ import annotations
@@ -27,11 +29,12 @@ class Status(models.TextChoices):
     FAILED = "failed", "Failed"
     CANCELLED = "cancelled", "Cancelled"
     REJECTED = "rejected", "Consent rejected"
+    # Delivered, then withdrawn: a moderator rejected the consent after the output existed.
+    REVOKED = "revoked", "Revoked"
 
 
-TERMINAL = frozenset({Status.SUCCEEDED, Status.FAILED, Status.CANCELLED, Status.REJECTED})
+TERMINAL = frozenset({Status.SUCCEEDED, Status.FAILED, Status.CANCELLED, Status.REJECTED, Status.REVOKED})
 ACTIVE = frozenset(set(Status) - TERMINAL)
-IN_FLIGHT = frozenset({Status.SUBMITTING, Status.PROVIDER_QUEUED, Status.RUNNING, Status.COLLECTING})
 
 # For each target state, the states it may be entered from.
 ALLOWED_FROM: dict[str, frozenset] = {
@@ -46,7 +49,43 @@ ALLOWED_FROM: dict[str, frozenset] = {
     Status.FAILED: ACTIVE,
     Status.CANCELLED: ACTIVE,
     Status.REJECTED: frozenset({Status.AWAITING_REVIEW}),
+    # The one move between terminal states: a delivery withdrawn (its hold was settled
+    # when it succeeded; ``jobs.workflow.settle`` decides whether it is refunded).
+    Status.REVOKED: frozenset({Status.SUCCEEDED}),
 }
+
+
+class EventKind(models.TextChoices):
+    """What a ``JobEvent`` records, as a code the admin and the API filter on (the message
+    is for people and may change)."""
+
+    CREATED = "job.created", "Created"
+    REVIEW_APPROVED = "review.approved", "Consent approved"
+    REVIEW_REJECTED = "review.rejected", "Consent rejected"
+    REVIEW_REVOKED = "review.revoked", "Delivery revoked"
+    SUBMIT_STARTED = "submit.started", "Submitting"
+    SUBMIT_ACCEPTED = "submit.accepted", "Accepted by the provider"
+    SUBMIT_REQUEUED = "submit.requeued", "Back in the queue"
+    SUBMIT_REFUSED = "submit.refused", "Refused by the provider"
+    SUBMIT_UNKNOWN = "submit.unknown", "Submission fate unknown"
+    SUBMIT_DUPLICATE = "submit.duplicate", "Duplicate request cancelled"
+    SUBMIT_FAILED = "submit.failed", "Submission failed"
+    INPUT_FETCHED = "input.fetched", "Input fetched by the provider"
+    RUN_STARTED = "run.started", "Running"
+    RUN_FINISHED = "run.finished", "Finished at the provider"
+    RUN_FAILED = "run.failed", "Failed at the provider"
+    COLLECT_RETRY = "collect.retry", "Download retried"
+    COLLECT_FAILED = "collect.failed", "Output not collected"
+    COLLECT_SUCCEEDED = "collect.succeeded", "Output delivered"
+    CHECK_FLAGGED = "check.flagged", "Output check flagged"
+    CANCEL_DONE = "cancel.done", "Cancelled"
+    CANCEL_REFUSED = "cancel.refused", "Cancel refused"
+    CANCEL_UNREACHABLE = "cancel.unreachable", "Cancel not delivered"
+    CANCEL_AT_PROVIDER = "cancel.provider", "Stopped at the provider"
+    SWEEP_HANDOVER = "sweep.handover", "Handed over by the sweep"
+    SWEEP_ABANDONED = "sweep.abandoned", "Worker lost"
+    TIME_LIMIT = "sweep.time_limit", "Time limit reached"
+    NOTE = "note", "Note"
 
 
 class TransitionRefused(Exception):
@@ -136,6 +175,27 @@ class Job(models.Model):
     def input_assets(self):
         return [asset for asset in (self.source_video, self.portrait, self.voice) if asset is not None]
 
+    @property
+    def credit_state(self) -> str:
+        """What the ledger did with this job's hold: held, charged, released or refunded."""
+        if not self.is_terminal:
+            return "held"
+        if self.status in {Status.SUCCEEDED, Status.REVOKED}:
+            refunded = self.status == Status.REVOKED and self.hold.status == "refunded"
+            return "refunded" if refunded else "charged"
+        return "released"
+
+    @property
+    def credit_summary(self) -> str:
+        """The credits in a few words, as the ledger has them (history, job page)."""
+        state = self.credit_state
+        if state == "charged":
+            returned = self.estimated_credits - (self.charged_credits or 0)
+            return f"{self.charged_credits} charged" + (f", {returned} released" if returned > 0 else "")
+        if state == "refunded":
+            return f"{self.charged_credits} refunded"
+        return f"{self.estimated_credits} {state}"
+
     def elapsed_seconds(self) -> float:
         end = self.finished_at or timezone.now()
         return max(0.0, (end - self.created_at).total_seconds())
@@ -144,17 +204,47 @@ class Job(models.Model):
         self,
         to: str,
         *,
+        kind: str = EventKind.NOTE,
         actor: str = "system",
         message: str = "",
         payload: dict | None = None,
         allowed_from=None,
+        guard: models.Q | None = None,
         **fields,
     ) -> JobEvent:
-        """Move to ``to`` if the job is still in an allowed state; raise TransitionRefused.
+        """Move to a non-terminal state ``to`` if the job is still in an allowed state (and
+        matches ``guard``, e.g. a lease); raise TransitionRefused otherwise.
 
-        Extra ``fields`` are written by the same guarded update.
+        Terminal states are entered only through ``jobs.workflow.settle``, which settles
+        the credit hold in the same transaction. Extra ``fields`` are written by the same
+        guarded update.
         """
-        sources = allowed_from or ALLOWED_FROM[to]
+        if to in TERMINAL:
+            raise ValueError(f"{to} is terminal: settle the job with jobs.workflow.settle")
+        return self._move(to, kind, actor, message, payload, allowed_from, guard, fields)
+
+    def finish(
+        self,
+        to: str,
+        *,
+        kind: str,
+        actor: str,
+        message: str,
+        payload: dict | None = None,
+        allowed_from=None,
+        guard: models.Q | None = None,
+        **fields,
+    ) -> JobEvent:
+        """The guarded move into a terminal state. Only ``jobs.workflow.settle`` calls it,
+        inside the transaction that settles the hold."""
+        if to not in TERMINAL:
+            raise ValueError(f"{to} is not terminal")
+        if not transaction.get_connection().in_atomic_block:
+            raise RuntimeError("a job is finished inside the transaction that settles its hold")
+        return self._move(to, kind, actor, message, payload, allowed_from, guard, fields)
+
+    def _move(self, to, kind, actor, message, payload, allowed_from, guard, fields) -> JobEvent:
+        sources = allowed_from or ALLOWED_FROM.get(to, frozenset())
         now = timezone.now()
         if to in TERMINAL:
             fields.setdefault("finished_at", now)
@@ -162,28 +252,30 @@ class Job(models.Model):
             fields.setdefault("started_at", now)
         with transaction.atomic():
             current = Job.objects.filter(pk=self.pk).values_list("status", flat=True).first()
-            changed = Job.objects.filter(pk=self.pk, status__in=list(sources)).update(
-                status=to, updated_at=now, **fields
-            )
-            if changed != 1:
+            guarded = Job.objects.filter(pk=self.pk, status__in=list(sources))
+            if guard is not None:
+                guarded = guarded.filter(guard)
+            if guarded.update(status=to, updated_at=now, **fields) != 1:
                 raise TransitionRefused(f"job {self.pk} is {current}, cannot move to {to}")
             event = JobEvent.objects.create(
                 job_id=self.pk,
+                kind=kind,
                 from_status=current,
                 to_status=to,
                 actor=actor[:100],
                 message=message[:2000],
                 payload=redact(payload or {}),
             )
-            if to in TERMINAL and to != Status.REJECTED:
-                _enqueue_notification(self.pk)
         self.refresh_from_db()
         return event
 
-    def log(self, message: str, *, actor: str = "system", payload: dict | None = None) -> JobEvent:
+    def log(
+        self, message: str, *, kind: str = EventKind.NOTE, actor: str = "system", payload: dict | None = None
+    ) -> JobEvent:
         """An event without a state change (an input fetched, a retry scheduled, ...)."""
         return JobEvent.objects.create(
             job_id=self.pk,
+            kind=kind,
             from_status=self.status,
             to_status=self.status,
             actor=actor[:100],
@@ -192,17 +284,10 @@ class Job(models.Model):
         )
 
 
-def _enqueue_notification(job_id) -> None:
-    """Tell the owner the job finished, once the finishing transaction commits."""
-    from django_q.tasks import async_task
-
-    key = str(job_id)
-    transaction.on_commit(lambda: async_task("lipsync_site.jobs.tasks.notify_owner", key, task_name=f"notify {key}"))
-
-
 class JobEvent(models.Model):
     job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="events")
     at = models.DateTimeField(auto_now_add=True, db_index=True)
+    kind = models.CharField(max_length=32, choices=EventKind, default=EventKind.NOTE, db_index=True)
     from_status = models.CharField(max_length=20, blank=True)
     to_status = models.CharField(max_length=20)
     actor = models.CharField(max_length=100)

@@ -1,6 +1,15 @@
+"""What the jobs' pages show: reads only, no state changes."""
+
+from __future__ import annotations
+
+from lipsync_site.credits.selectors import balance_summary
 from lipsync_site.jobs.models import Job, Status
+from lipsync_site.jobs.quote import BATCH_SHAPES, quote
+from lipsync_site.jobs.workflow.policy import CANCELLABLE_STATES
 from lipsync_site.media import links
-from lipsync_site.providers.catalog import get_route
+from lipsync_site.media.intake import Intake
+from lipsync_site.media.preflight import run_checks
+from lipsync_site.providers.routes import get_route
 
 
 def job_page_context(job: Job, user) -> dict:
@@ -13,7 +22,7 @@ def job_page_context(job: Job, user) -> dict:
         "progress_percent": round(job.progress * 100),
         "review_state": decision.outcome if decision else "pending",
         "rejection": None,
-        "can_cancel": job.status in {Status.AWAITING_REVIEW, Status.QUEUED, Status.PROVIDER_QUEUED},
+        "can_cancel": job.status in CANCELLABLE_STATES,
     }
     if decision is not None and decision.outcome == "rejected":
         context["rejection"] = decision.reason
@@ -24,3 +33,67 @@ def job_page_context(job: Job, user) -> dict:
             context["poster_url"] = links.user_url(job.poster, links.Purpose.VIEW, user=user)
         context["drift_noticeable"] = abs(job.duration_drift_seconds or 0) >= 0.1
     return context
+
+
+def _float(value) -> float | None:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def new_job_context(user, form, intake: Intake) -> dict:
+    """Everything the new-job page shows: stored media, preflight checks, routes, cost."""
+    data = form.data
+    video = intake.video if form.wants_video else None
+    portrait = intake.portrait if form.wants_portrait else None
+    voices = intake.voices if form.wants_voice else []
+    if form.shape not in BATCH_SHAPES:
+        voices = voices[:1]
+    script = (data.get("script") or "").strip()
+    checks = run_checks(
+        video=video, portrait=portrait, voices=voices, confirmed_no_face=bool(data.get("confirm_no_face"))
+    )
+    ready = bool((video or not form.wants_video) and (portrait or not form.wants_portrait))
+    ready = ready and bool(voices or not form.wants_voice or form.voice_optional)
+    ready = ready and bool(script or not form.wants_script)
+    balance = balance_summary(user)
+    offer = quote(
+        shape=form.shape,
+        offered=form.routes,
+        ready=ready,
+        video=video,
+        portrait=portrait,
+        voices=voices,
+        text=script,
+        mismatch_mode=data.get("mismatch_mode") or "loop",
+        options={"duration": _float(data.get("duration"))},
+        wanted_route=data.get("route") or "",
+        budget=balance["available"],
+    )
+    blocks = [check for check in checks if check.blocks]
+    return {
+        "form": form,
+        "intake": intake,
+        "video": video,
+        "portrait": portrait,
+        "voices": voices,
+        "stored": {
+            "video": [video] if video else [],
+            "portrait": [portrait] if portrait else [],
+            "voices": voices,
+            "evidence": [intake.evidence] if intake.evidence else [],
+        },
+        "checks": checks,
+        "blocks": blocks,
+        "confirmable": any(check.confirmable for check in blocks) or bool(data.get("confirm_no_face")),
+        "mismatch": any(check.code == "mismatch" and check.level != "pass" for check in checks),
+        "offers": offer.offers,
+        "suggested": offer.suggested,
+        "suggestion": offer.suggestion,
+        "chosen": offer.chosen,
+        "no_route": offer.no_route,
+        "ready": ready,
+        "can_start": ready and offer.chosen is not None and not blocks,
+        "balance": balance,
+    }

@@ -1,14 +1,14 @@
 """The sweep: finds work the queue forgot and jobs nobody is finishing.
 
 django-q2 delivers at least once, loses tasks with the Redis broker when a worker dies,
-and a worker or tracker may be killed at any point. Each rule below is a guarded update,
-so several sweeps running at once (one per tracker) do no harm:
+and a worker or tracker may be killed at any point. Each rule below acts through the
+workflow's guarded steps, so several sweeps running at once (one per tracker) do no harm:
 
 1. queued jobs whose submit task has not run for ``JOBS_REQUEUE_AFTER_SECONDS`` are
    enqueued again, oldest first, within the owner's running limit (submit is guarded);
 2. a submission whose lease expired: with a request id saved, the job goes on to be
    polled; without one its fate is unknown, so it fails visibly and its hold is released
-   (never resubmitted, unless the provider dedupes by idempotency key);
+   (never resubmitted);
 3. collecting jobs with no live collect task are enqueued again (collect is idempotent);
 4. jobs past their route's time limit fail (cancelled at the provider when possible) and
    release their hold.
@@ -25,8 +25,12 @@ from django.db.models import Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from lipsync_site.jobs.models import Job, Status, TransitionRefused
-from lipsync_site.jobs.services import lifecycle
+from lipsync_site.jobs.models import EventKind, Job, Status
+from lipsync_site.jobs.workflow.leases import Lease, lease_free
+from lipsync_site.jobs.workflow.policy import POLLED_STATES, Say
+from lipsync_site.jobs.workflow.queue import Task, mark_enqueued, start_waiting_jobs
+from lipsync_site.jobs.workflow.settle import settle
+from lipsync_site.jobs.workflow.submit import hand_over_to_polling
 from lipsync_site.providers.base import ProviderError
 from lipsync_site.providers.registry import get_provider
 
@@ -46,7 +50,7 @@ def requeue_forgotten_submissions(now) -> int:
         .values_list("owner_id", flat=True)
         .distinct()
     )
-    return sum(lifecycle.start_waiting_jobs(owner_id, stale_before=stale_before) for owner_id in list(owners[:BATCH]))
+    return sum(start_waiting_jobs(owner_id, stale_before=stale_before) for owner_id in list(owners[:BATCH]))
 
 
 def settle_abandoned_submissions(now) -> int:
@@ -59,46 +63,36 @@ def settle_abandoned_submissions(now) -> int:
         .order_by("lease_expires_at")[:BATCH]
     )
     for job in abandoned:
-        lease = job.lease_owner
+        lease = Lease(job.lease_owner)
         if job.provider_request_id:
             # Accepted and saved; only the hand-over to polling was lost.
-            with contextlib.suppress(TransitionRefused):
-                job.transition(
-                    Status.PROVIDER_QUEUED,
-                    actor="sweep",
-                    message="Submission was accepted; polling takes over from a stopped worker.",
-                    allowed_from={Status.SUBMITTING},
-                    lease_owner="",
-                    lease_expires_at=None,
-                    next_poll_at=now,
-                )
-                settled += 1
+            settled += hand_over_to_polling(
+                job,
+                kind=EventKind.SWEEP_HANDOVER,
+                actor="sweep",
+                message="Submission was accepted; polling takes over from a stopped worker.",
+                guard=lease.holds(),
+            )
             continue
-        provider = get_provider(job.provider)
         if job.provider == "local":
             # Nothing was sent anywhere: the engine died with its worker.
-            message = "The draft engine stopped while rendering this job. Your credits were returned."
-        elif getattr(provider, "supports_idempotency_keys", False) and job.submit_attempts < (
-            lifecycle.MAX_SUBMIT_ATTEMPTS
-        ):
-            if lifecycle._back_to_queue(
-                job, lease, delay=0, message="The submitting worker stopped; resending with the same idempotency key."
-            ):
-                settled += 1
-            continue
+            message = Say.ENGINE_LOST
         else:
-            message = lifecycle.UNKNOWN_SUBMISSION
+            message = Say.UNKNOWN_SUBMISSION
             logger.error("Job %s: submitting worker lost before the provider answered (key %s)", job.pk, job.pk)
-        if lifecycle.fail_job(
-            job,
-            message=message,
-            actor="sweep",
-            payload={"lease": lease, "idempotency_key": str(job.pk)},
-            lease=lease,
-            lease_expired_before=now,
-            allowed_from={Status.SUBMITTING, Status.RUNNING},
-        ):
-            settled += 1
+        settled += bool(
+            settle(
+                job,
+                to=Status.FAILED,
+                why=message,
+                kind=EventKind.SWEEP_ABANDONED,
+                actor="sweep",
+                payload={"lease": lease.token, "idempotency_key": str(job.pk)},
+                lease=lease,
+                lease_expired_before=now,
+                allowed_from={Status.SUBMITTING, Status.RUNNING},
+            )
+        )
     return settled
 
 
@@ -106,35 +100,34 @@ def requeue_stalled_collections(now) -> int:
     stale_before = now - timedelta(seconds=settings.JOBS_REQUEUE_AFTER_SECONDS)
     stalled = (
         Job.objects.filter(status=Status.COLLECTING)
-        .filter(lifecycle.lease_free(now))
+        .filter(lease_free(now))
         .annotate(last_enqueued=Coalesce("enqueued_at", "updated_at"))
         .filter(last_enqueued__lt=stale_before)
         .values_list("id", "enqueued_at")[:BATCH]
     )
-    count = 0
-    for job_id, enqueued_at in stalled:
-        if Job.objects.filter(pk=job_id, status=Status.COLLECTING, enqueued_at=enqueued_at).update(enqueued_at=now):
-            lifecycle._enqueue("collect_job", str(job_id))
-            count += 1
-    return count
+    return sum(
+        mark_enqueued(job_id, Task.COLLECT, status=Status.COLLECTING, was=enqueued_at)
+        for job_id, enqueued_at in stalled
+    )
 
 
 def enforce_time_limits(now) -> int:
-    overdue = Job.objects.filter(status__in=lifecycle.POLLED_STATES, deadline_at__lt=now).filter(
-        lifecycle.lease_free(now)
-    )[:BATCH]
+    overdue = Job.objects.filter(status__in=POLLED_STATES, deadline_at__lt=now).filter(lease_free(now))[:BATCH]
     ended = 0
     for job in overdue:
         if job.provider_request_id:
             with contextlib.suppress(ProviderError):
                 get_provider(job.provider).cancel(job.provider_request_id)
-        if lifecycle.fail_job(
-            job,
-            message="This job took longer than its route allows, so we stopped it. Your credits were returned.",
-            actor="sweep",
-            allowed_from=set(lifecycle.POLLED_STATES),
-        ):
-            ended += 1
+        ended += bool(
+            settle(
+                job,
+                to=Status.FAILED,
+                why=Say.TIME_LIMIT,
+                kind=EventKind.TIME_LIMIT,
+                actor="sweep",
+                allowed_from=set(POLLED_STATES),
+            )
+        )
     return ended
 
 

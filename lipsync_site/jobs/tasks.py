@@ -1,22 +1,26 @@
-"""django-q2 tasks: take an id, call a service. Every task is safe to run twice."""
+"""django-q2 tasks: take an id, call the workflow. Every task is safe to run twice.
 
-from lipsync_site.jobs.services import lifecycle
+The names here are ``jobs.workflow.queue.Task``'s values; enqueue them only through
+``enqueue_after_commit``.
+"""
+
+from lipsync_site.jobs.workflow import cancel, collect, poll, submit
 
 
 def submit_job(job_id: str) -> None:
-    lifecycle.submit_job(job_id)
+    submit.submit_job(job_id)
 
 
 def poll_job(job_id: str) -> None:
-    lifecycle.poll_job(job_id)
+    poll.poll_job(job_id)
 
 
 def collect_job(job_id: str) -> None:
-    lifecycle.collect_job(job_id)
+    collect.collect_job(job_id)
 
 
 def cancel_at_provider(job_id: str) -> None:
-    lifecycle.cancel_at_provider(job_id)
+    cancel.cancel_at_provider(job_id)
 
 
 def sweep() -> None:

@@ -25,7 +25,6 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, close_old_connections, connection, connections, transaction
@@ -33,8 +32,10 @@ from django.db.models import Q
 from django.utils import timezone
 
 from lipsync_site.jobs.models import Job, ProviderCallBudget
-from lipsync_site.jobs.services import lifecycle
 from lipsync_site.jobs.sweep import sweep
+from lipsync_site.jobs.workflow.leases import Lease, expiry, lease_free
+from lipsync_site.jobs.workflow.policy import POLLED_STATES
+from lipsync_site.jobs.workflow.poll import poll_job
 from lipsync_site.providers.registry import get_provider
 
 logger = logging.getLogger(__name__)
@@ -64,7 +65,7 @@ def _bucket_shape(per_minute: int) -> tuple[float, float]:
     return capacity, refill
 
 
-def take_calls(key: str, wanted: int, *, per_minute: int | None = None) -> int:
+def take_calls(key: str, wanted: int, *, per_minute: int | None = None, now=None) -> int:
     """Take up to ``wanted`` calls from the account's budget; return how many were granted."""
     if wanted <= 0:
         return 0
@@ -73,7 +74,7 @@ def take_calls(key: str, wanted: int, *, per_minute: int | None = None) -> int:
     for _ in range(3):
         try:
             with transaction.atomic():
-                now = timezone.now()
+                now = now or timezone.now()
                 bucket = ProviderCallBudget.objects.select_for_update().filter(key=key).first()
                 if bucket is None:
                     bucket = ProviderCallBudget.objects.create(key=key, tokens=capacity, updated_at=now)
@@ -100,18 +101,18 @@ def give_back_calls(key: str, count: int, *, per_minute: int | None = None) -> N
 # --- claiming ----------------------------------------------------------------------------------
 def _due(now):
     return (
-        Job.objects.filter(status__in=lifecycle.POLLED_STATES)
+        Job.objects.filter(status__in=POLLED_STATES)
         .exclude(provider_request_id="")
         .filter(Q(next_poll_at__isnull=True) | Q(next_poll_at__lte=now))
-        .filter(lifecycle.lease_free(now))
+        .filter(lease_free(now))
     )
 
 
-def claim_due_jobs(provider_name: str, limit: int, lease: str) -> list[tuple[str, object]]:
+def claim_due_jobs(provider_name: str, limit: int, lease: Lease, *, now=None) -> list[tuple[str, object]]:
     """Lease up to ``limit`` due jobs of one provider; return (job id, when it was due)."""
     if limit <= 0:
         return []
-    now = timezone.now()
+    now = now or timezone.now()
     with transaction.atomic():
         candidates = _due(now).filter(provider=provider_name).order_by("next_poll_at")
         if connection.features.has_select_for_update_skip_locked:
@@ -120,8 +121,8 @@ def claim_due_jobs(provider_name: str, limit: int, lease: str) -> list[tuple[str
         if not due:
             return []
         # The guard repeats the conditions: exclusive even where row locks are ignored.
-        _due(now).filter(id__in=list(due)).update(lease_owner=lease, lease_expires_at=lifecycle._lease_until(now))
-        won = Job.objects.filter(id__in=list(due), lease_owner=lease).values_list("id", flat=True)
+        _due(now).filter(id__in=list(due)).update(lease_owner=lease.token, lease_expires_at=expiry(now))
+        won = Job.objects.filter(id__in=list(due), lease_owner=lease.token).values_list("id", flat=True)
         return [(job_id, due[job_id]) for job_id in won]
 
 
@@ -137,11 +138,16 @@ class TickReport:
 class Tracker:
     """The polling loop of ``manage.py track_jobs``. Several may run at once."""
 
-    def __init__(self, *, batch: int = 100, concurrency: int = 8, sweep_every: float = 5.0, name: str = ""):
+    def __init__(
+        self, *, batch: int = 100, concurrency: int = 8, sweep_every: float = 5.0, name: str = "", clock=timezone.now
+    ):
         self.batch = batch
         self.concurrency = concurrency
         self.sweep_every = sweep_every
-        self.name = name or lifecycle.new_lease_token()
+        self.name = name or Lease().token
+        # What "now" is when choosing due jobs and spending the call budget (tests inject
+        # one to step through time deterministically).
+        self.clock = clock
         self._last_sweep = 0.0
         # One poll at a time runs inline (tests, small sites); more run on a thread pool.
         self._pool = (
@@ -168,10 +174,10 @@ class Tracker:
             self._pool.submit(close_here)
         self._pool.shutdown(wait=True)
 
-    def _poll_one(self, job_id, due_at, lease: str, fair_share: float) -> tuple[str, float]:
-        lag = max(0.0, (timezone.now() - due_at).total_seconds()) if due_at else 0.0
+    def _poll_one(self, job_id, due_at, lease: Lease, fair_share: float) -> tuple[str, float]:
+        lag = max(0.0, (self.clock() - due_at).total_seconds()) if due_at else 0.0
         try:
-            outcome = lifecycle.poll_job(job_id, lease=lease, fair_share=fair_share)
+            outcome = poll_job(job_id, lease=lease, fair_share=fair_share)
         except Exception:
             logger.exception("Polling job %s failed", job_id)
             # Leave the lease to expire: the job is polled again after JOBS_LEASE_SECONDS.
@@ -182,7 +188,7 @@ class Tracker:
 
     def _fair_share(self, provider_name: str, per_minute: int) -> float:
         """Seconds between polls of one job so that all of the account's jobs fit in its budget."""
-        active = Job.objects.filter(status__in=lifecycle.POLLED_STATES, provider=provider_name).count()
+        active = Job.objects.filter(status__in=POLLED_STATES, provider=provider_name).count()
         # 20% slack: at full use of the budget the due jobs would queue up and lag.
         return active / (per_minute / 60.0) * 1.2 if per_minute else 0.0
 
@@ -195,18 +201,18 @@ class Tracker:
                 report.swept = sweep()
             except Exception:
                 logger.exception("The sweep failed")
-        now = timezone.now()
+        now = self.clock()
         # order_by(): the model's default ordering would otherwise leak into DISTINCT.
         providers = list(_due(now).order_by().values_list("provider", flat=True).distinct())
         per_minute = settings.PROVIDER_CALLS_PER_MINUTE
         work = []
         for provider_name in providers:
             key = budget_key(provider_name)
-            granted = take_calls(key, self.batch, per_minute=per_minute)
+            granted = take_calls(key, self.batch, per_minute=per_minute, now=now)
             if granted < self.batch:
                 report.throttled = True
-            lease = lifecycle.new_lease_token()
-            claimed = claim_due_jobs(provider_name, granted, lease)
+            lease = Lease()
+            claimed = claim_due_jobs(provider_name, granted, lease, now=now)
             give_back_calls(key, granted - len(claimed), per_minute=per_minute)
             fair_share = self._fair_share(provider_name, per_minute)
             work += [(job_id, due_at, lease, fair_share) for job_id, due_at in claimed]
@@ -222,9 +228,9 @@ class Tracker:
 
     def seconds_until_due(self) -> float:
         """How long the loop may sleep: until the next job is due (at most a second)."""
-        now = timezone.now()
+        now = self.clock()
         next_due = (
-            Job.objects.filter(status__in=lifecycle.POLLED_STATES)
+            Job.objects.filter(status__in=POLLED_STATES)
             .exclude(provider_request_id="")
             .filter(next_poll_at__gt=now)
             .order_by("next_poll_at")
@@ -261,7 +267,3 @@ def summarise_lags(lags: list[float]) -> dict[str, float]:
         return {"median": 0.0, "p95": 0.0}
     ordered = sorted(lags)
     return {"median": statistics.median(ordered), "p95": ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))]}
-
-
-def due_soon(seconds: float = 0.0) -> int:
-    return _due(timezone.now() + timedelta(seconds=seconds)).count()

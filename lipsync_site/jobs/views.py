@@ -1,5 +1,7 @@
-import uuid
-from dataclasses import dataclass, field
+"""The jobs' pages: history, the new-job form, the job page and its polled status, cancel,
+and the signed input links providers fetch. Views parse, call one service, render."""
+
+from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import messages
@@ -15,29 +17,30 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HTMX_STOP_POLLING, HttpResponseClientRedirect
 
 from lipsync_site.consent.services import ConsentMissing
-from lipsync_site.credits.selectors import balance_summary
 from lipsync_site.credits.services import InsufficientCredits
 from lipsync_site.jobs import services
 from lipsync_site.jobs.forms import MAX_VOICES, NewJobForm
-from lipsync_site.jobs.models import Job
-from lipsync_site.jobs.selectors import job_page_context
-from lipsync_site.jobs.services.creation import (
-    BATCH_SHAPES,
-    OPTIONAL_AUDIO_SHAPES,
-    offer_routes,
-    probe_facts,
-    shape_inputs,
-    suggest_route,
-)
-from lipsync_site.jobs.services.lifecycle import CancelOutcome, request_cancel
+from lipsync_site.jobs.models import EventKind, Job
+from lipsync_site.jobs.quote import BATCH_SHAPES, OPTIONAL_AUDIO_SHAPES, shape_inputs
+from lipsync_site.jobs.selectors import job_page_context, new_job_context
+from lipsync_site.jobs.workflow.cancel import request_cancel
+from lipsync_site.jobs.workflow.policy import CancelOutcome
 from lipsync_site.media import links
-from lipsync_site.media.models import Asset
-from lipsync_site.media.names import clean_original_name
-from lipsync_site.media.preflight import run_checks
+from lipsync_site.media.intake import Intake, take_media
 from lipsync_site.media.probe import MediaRejected
-from lipsync_site.media.services import discard_new_files, store_evidence, store_upload
 from lipsync_site.media.serving import serve_asset
 from lipsync_site.providers.catalog import InputShape
+
+# Form fields that carry media: at the checking step only their errors are shown.
+MEDIA_FIELDS = {"source_video", "portrait", "voice_audio", "evidence", "__all__"}
+# Intake slots and the form fields their uploads arrive in.
+_UPLOAD_FIELDS = {"video": "source_video", "portrait": "portrait", "voices": "voice_audio", "evidence": "evidence"}
+_KEPT_FIELDS = {
+    "video": "video_asset",
+    "portrait": "portrait_asset",
+    "voices": "voice_assets",
+    "evidence": "evidence_asset",
+}
 
 
 def _owned_job(request, job_id) -> Job:
@@ -50,185 +53,37 @@ def _owned_job(request, job_id) -> Job:
 @login_required
 @require_GET
 def job_list(request):
-    jobs = Job.objects.filter(owner=request.user).select_related("output")
+    jobs = Job.objects.filter(owner=request.user).select_related("hold")
     page = Paginator(jobs, 20).get_page(request.GET.get("page"))
     return render(request, "jobs/list.html", {"page": page})
 
 
-def _client_ip(request) -> str | None:
-    return request.META.get("REMOTE_ADDR")
+def _chosen_shape(data) -> str:
+    shape = data.get("shape")
+    return shape if shape in InputShape.values else InputShape.VIDEO_AUDIO
 
 
-@dataclass
-class Intake:
-    """The media of one new-job submission: stored by this request or an earlier step."""
-
-    video: Asset | None = None
-    portrait: Asset | None = None
-    voices: list[Asset] = field(default_factory=list)
-    evidence: Asset | None = None
-    new: list[Asset] = field(default_factory=list)  # stored by this request
-    errors: list[tuple[str | None, str]] = field(default_factory=list)
-
-    @property
-    def refused(self) -> bool:
-        return bool(self.errors)
-
-    def forget_new(self) -> None:
-        """A refused or failed request leaves nothing behind: drop what it stored."""
-        forget = [asset for asset in self.new if getattr(asset, "newly_stored", False)]
-        discard_new_files(forget)
-        Asset.objects.filter(pk__in=[asset.pk for asset in forget]).delete()
-        gone = {asset.pk for asset in forget}
-        self.video = None if self.video and self.video.pk in gone else self.video
-        self.portrait = None if self.portrait and self.portrait.pk in gone else self.portrait
-        self.evidence = None if self.evidence and self.evidence.pk in gone else self.evidence
-        self.voices = [voice for voice in self.voices if voice.pk not in gone]
-        self.new = []
-
-
-def _owned_assets(user, ids, kind) -> list[Asset]:
-    """The user's own uploads among ``ids``, in the order given; anything else is ignored."""
-    valid = []
-    for value in ids[:MAX_VOICES]:
-        try:
-            valid.append(uuid.UUID(str(value)))
-        except ValueError:
-            continue
-    found = {a.pk: a for a in Asset.objects.filter(owner=user, kind=kind, origin=Asset.Origin.UPLOAD, pk__in=valid)}
-    return [found[pk] for pk in valid if pk in found]
+def _slots_for(shape: str) -> set[str]:
+    """The intake slots a shape takes uploads into."""
+    needs = shape_inputs(shape)
+    slots = {"evidence"}
+    if "video" in needs:
+        slots.add("video")
+    if "image" in needs:
+        slots.add("portrait")
+    if shape in BATCH_SHAPES or shape in OPTIONAL_AUDIO_SHAPES:
+        slots.add("voices")
+    return slots
 
 
 def _take_media(request, *, shape: str, store: bool) -> Intake:
-    """Store this request's uploads (probe, analyse) and load the ones kept from earlier
-    steps. A new upload in a slot replaces what the slot held."""
-    intake = Intake()
-    post, files, user = request.POST, request.FILES, request.user
-    intake.video = next(iter(_owned_assets(user, post.getlist("video_asset"), Asset.Kind.VIDEO)), None)
-    intake.portrait = next(iter(_owned_assets(user, post.getlist("portrait_asset"), Asset.Kind.IMAGE)), None)
-    intake.voices = _owned_assets(user, post.getlist("voice_assets"), Asset.Kind.AUDIO)
-    intake.evidence = next(
-        iter(
-            _owned_assets(user, post.getlist("evidence_asset"), Asset.Kind.DOCUMENT)
-            or _owned_assets(user, post.getlist("evidence_asset"), Asset.Kind.IMAGE)
-        ),
-        None,
-    )
-    if not store:
-        return intake
-    needs = shape_inputs(shape)
-
-    def keep(field_name: str, upload, store_one):
-        try:
-            asset = store_one(upload)
-        except MediaRejected as exc:
-            intake.errors.append(
-                (field_name, f"{clean_original_name(upload.name or '') or 'This file'}: {exc.message}")
-            )
-            return None
-        intake.new.append(asset)
-        return asset
-
-    if "video" in needs and files.get("source_video"):
-        intake.video = keep(
-            "source_video",
-            files["source_video"],
-            lambda upload: store_upload(owner=user, upload=upload, kind=Asset.Kind.VIDEO),
-        )
-    if "image" in needs and files.get("portrait"):
-        intake.portrait = keep(
-            "portrait", files["portrait"], lambda upload: store_upload(owner=user, upload=upload, kind=Asset.Kind.IMAGE)
-        )
-    voice_uploads = files.getlist("voice_audio")
-    if len(voice_uploads) > MAX_VOICES:
-        intake.errors.append(("voice_audio", f"Up to {MAX_VOICES} voices per submission; split the rest into another."))
-        voice_uploads = []
-    if (shape in BATCH_SHAPES or shape in OPTIONAL_AUDIO_SHAPES) and voice_uploads:
-        stored = [
-            keep("voice_audio", upload, lambda item: store_upload(owner=user, upload=item, kind=Asset.Kind.AUDIO))
-            for upload in voice_uploads
-        ]
-        intake.voices = [voice for voice in stored if voice is not None]
-    if files.get("evidence"):
-        intake.evidence = keep("evidence", files["evidence"], lambda upload: store_evidence(owner=user, upload=upload))
-    if intake.refused:
-        intake.forget_new()
-    return intake
-
-
-def _new_job_context(request, form, intake: Intake) -> dict:
-    """Everything the new-job page shows: stored media, preflight checks, routes, cost."""
-    shape = form.shape
-    data = form.data
-    video = intake.video if form.wants_video else None
-    portrait = intake.portrait if form.wants_portrait else None
-    voices = intake.voices if form.wants_voice else []
-    if shape not in BATCH_SHAPES:
-        voices = voices[:1]
-    mode = data.get("mismatch_mode") or "loop"
-    checks = run_checks(
-        video=video, portrait=portrait, voices=voices, confirmed_no_face=bool(data.get("confirm_no_face"))
-    )
-    ready = bool((video or not form.wants_video) and (portrait or not form.wants_portrait))
-    ready = ready and bool(voices or not form.wants_voice or form.voice_optional)
-    ready = ready and bool((data.get("script") or "").strip() or not form.wants_script)
-    offers = []
-    if ready:
-        offers = offer_routes(
-            shape=shape,
-            video=video,
-            portrait=portrait,
-            voices=voices,
-            text=(data.get("script") or "").strip(),
-            mismatch_mode=mode,
-            options={"duration": _float(data.get("duration"))},
-        )
-    balance = balance_summary(request.user)
-    facts = probe_facts(
-        video=video, portrait=portrait, voice=voices[0] if voices else None, text=data.get("script", "")
-    )
-    suggestion = suggest_route(offers, shape=shape, facts=facts, budget=balance["available"])
-    suggested = suggestion.route if suggestion else None
-    chosen_id = data.get("route") or (suggested.id if suggested else "")
-    chosen = next((offer for offer in offers if offer.route.id == chosen_id), None)
-    if chosen is not None and not chosen.fits and suggested is not None:
-        chosen = next(offer for offer in offers if offer.route.id == suggested.id)
-    no_route = ""
-    if not form.routes:
-        no_route = (
-            "Script-only needs a cloud route, and none is available yet."
-            if shape == InputShape.SCRIPT
-            else "No route available for this shape yet."
-        )
-    elif ready and suggested is None:
-        no_route = "No route fits these inputs: see the reasons below."
-    blocks = [check for check in checks if check.blocks]
-    return {
-        "form": form,
-        "intake": intake,
-        "video": video,
-        "portrait": portrait,
-        "voices": voices,
-        "checks": checks,
-        "blocks": blocks,
-        "confirmable": any(check.confirmable for check in blocks) or bool(data.get("confirm_no_face")),
-        "mismatch": any(check.code == "mismatch" and check.level != "pass" for check in checks),
-        "offers": offers,
-        "suggested": suggested,
-        "suggestion": suggestion,
-        "chosen": chosen,
-        "no_route": no_route,
-        "ready": ready,
-        "can_start": ready and chosen is not None and not blocks,
-        "balance": balance,
+    kept = {slot: request.POST.getlist(name) for slot, name in _KEPT_FIELDS.items()}
+    uploads = {
+        slot: request.FILES.getlist(_UPLOAD_FIELDS[slot])
+        for slot in _slots_for(shape)
+        if request.FILES.getlist(_UPLOAD_FIELDS[slot])
     }
-
-
-def _float(value) -> float | None:
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return None
+    return take_media(owner=request.user, kept=kept, uploads=uploads, max_voices=MAX_VOICES, store=store)
 
 
 @login_required
@@ -244,13 +99,11 @@ def job_new(request):
     fails keeps nothing this request stored.
     """
     if request.method == "GET":
-        shape = request.GET.get("shape") if request.GET.get("shape") in InputShape.values else InputShape.VIDEO_AUDIO
-        form = NewJobForm(initial={"shape": shape})
-        context = _new_job_context(request, form, Intake())
-        return render(request, "jobs/new.html", context)
+        form = NewJobForm(initial={"shape": _chosen_shape(request.GET)})
+        return render(request, "jobs/new.html", new_job_context(request.user, form, Intake()))
 
     step = request.POST.get("step") or "start"
-    shape = request.POST.get("shape") if request.POST.get("shape") in InputShape.values else InputShape.VIDEO_AUDIO
+    shape = _chosen_shape(request.POST)
     too_large = getattr(request, "upload_too_large", False)
     interrupted = getattr(request, "upload_interrupted", False)
     intake = _take_media(request, shape=shape, store=step != "shape" and not too_large and not interrupted)
@@ -262,10 +115,10 @@ def job_new(request):
         form.add_error(None, f"A file is larger than the upload limit of {cap:.0f} MB; nothing was stored.")
     if interrupted and not too_large:
         form.add_error(None, "The upload was interrupted before it finished; nothing was stored. Please try again.")
-    for field_name, message in intake.errors:
-        form.add_error(field_name, message)
+    for slot, message in intake.errors:
+        form.add_error(_UPLOAD_FIELDS[slot], message)
 
-    context = _new_job_context(request, form, intake)
+    context = new_job_context(request.user, form, intake)
     if step == "start" and not too_large and not interrupted and not intake.refused:
         jobs = _start(request, form, context)
         if jobs:
@@ -275,7 +128,7 @@ def job_new(request):
             messages.success(request, f"{len(jobs)} jobs created, one per voice; they run one after another.")
             return _redirect(request, reverse("jobs:list"))
         intake.forget_new()
-        context = _new_job_context(request, form, intake)
+        context = new_job_context(request.user, form, intake)
     if step != "start":
         # Checking is not submitting: only media problems are errors at this step.
         for name in list(form.errors):
@@ -291,9 +144,6 @@ def job_new(request):
     response = render(request, template, context, status=status)
     patch_vary_headers(response, ["HX-Request"])
     return response
-
-
-MEDIA_FIELDS = {"source_video", "portrait", "voice_audio", "evidence", "__all__"}
 
 
 def _redirect(request, url: str):
@@ -318,42 +168,14 @@ def _start(request, form, context) -> list[Job]:
         form.add_error(None, f"{jobs} {chosen.credits} credits and you have {available} available.")
     if form.errors or chosen is None:
         return []
-    data = form.cleaned_data
-    intake = context["intake"]
     voices = context["voices"] or [None]
-    consents = []
-    for index, _voice in enumerate(voices, start=1):
-        speaker, provenance = (
-            form.per_voice_consent(index)
-            if len(voices) > 1
-            else (
-                data.get("speaker_name") or "",
-                data["voice_provenance"],
-            )
-        )
-        consents.append(
-            services.Consent(
-                likeness_consent=data["likeness_consent"],
-                voice_provenance=provenance,
-                person_name=data["person_name"],
-                speaker_name=speaker,
-                public_figure=bool(data.get("public_figure")),
-                no_misuse=data["no_misuse"],
-                evidence=intake.evidence,
-                ip_address=_client_ip(request),
-                user_agent=request.headers.get("User-Agent", ""),
-            )
-        )
-    inputs = services.JobInputs(
-        shape=form.shape,
-        route_id=chosen.route.id,
-        source_video=context["video"],
-        portrait=context["portrait"],
-        script=(data.get("script") or "").strip() if form.wants_script else "",
-        prompt=(data.get("script") or "").strip() if form.shape == InputShape.SCRIPT else "",
-        mismatch_mode=data.get("mismatch_mode") or "cut_off",
-        options={"duration": data["duration"]} if data.get("duration") else {},
+    consents = form.consents(
+        len(voices),
+        evidence=context["intake"].evidence,
+        ip_address=request.META.get("REMOTE_ADDR"),
+        user_agent=request.headers.get("User-Agent", ""),
     )
+    inputs = form.job_inputs(route_id=chosen.route.id, video=context["video"], portrait=context["portrait"])
     try:
         return services.create_jobs_batch(owner=request.user, inputs=inputs, voices=voices, consents=consents)
     except MediaRejected as exc:
@@ -407,6 +229,7 @@ def job_input(request, token: str, filename: str):
         raise Http404
     job.log(
         f"Provider fetched the {asset.kind} input.",
+        kind=EventKind.INPUT_FETCHED,
         actor="provider",
         payload={"range": request.headers.get("Range", ""), "agent": request.headers.get("User-Agent", "")[:100]},
     )

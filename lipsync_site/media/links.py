@@ -104,12 +104,3 @@ def moderator_url(asset: Asset, *, user) -> str:
     asset's other links when consent is rejected."""
     token = make_token(asset, Purpose.MODERATE, user_id=user.pk)
     return reverse("media:file", kwargs={"purpose": Purpose.MODERATE, "token": token})
-
-
-def provider_url(asset: Asset, *, job_id: str) -> str:
-    """A public URL a provider can fetch for an hour, without cookies."""
-    token = make_token(asset, Purpose.PROVIDER, job_id=job_id)
-    # The file name carries the extension: some providers infer the format from it.
-    return settings.PUBLIC_BASE_URL + reverse(
-        "jobs:input", kwargs={"token": token, "filename": f"input{asset.extension}"}
-    )

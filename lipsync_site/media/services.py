@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import shutil
 import tempfile
 from pathlib import Path
 
@@ -224,8 +223,3 @@ def discard_new_files(assets) -> None:
 def revoke_links(*, asset_ids) -> int:
     """Make every outstanding signed link to these assets stop working."""
     return Asset.objects.filter(pk__in=list(asset_ids)).update(link_generation=F("link_generation") + 1)
-
-
-def copy_to_path(asset: Asset, destination: Path) -> None:
-    with asset.file.open("rb") as src, open(destination, "wb") as dst:
-        shutil.copyfileobj(src, dst, CHUNK)

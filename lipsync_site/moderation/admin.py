@@ -9,6 +9,7 @@ from django.views.decorators.http import require_POST
 
 from lipsync_site.consent.models import Attestation, Decision, VoiceProvenance
 from lipsync_site.consent.selectors import decision_history, pending_attestations
+from lipsync_site.jobs.workflow.review import rejection_consequences
 from lipsync_site.media import links
 from lipsync_site.moderation.services import approve_attestation, reject_attestation
 
@@ -27,6 +28,9 @@ class DecisionInline(admin.TabularInline):
 
 class RejectForm(forms.Form):
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), help_text="The owner sees this on the job page.")
+    refund = forms.BooleanField(
+        required=False, label="Refund the credits of delivered jobs (the provider was paid: we bear the cost)."
+    )
 
 
 class ReviewStateFilter(admin.SimpleListFilter):
@@ -109,6 +113,7 @@ class AttestationAdmin(admin.ModelAdmin):
             "jobs": jobs,
             "evidence_url": url(attestation.evidence),
             "history": decision_history(attestation.user, exclude=attestation),
+            "consequences": rejection_consequences(attestation.pk),
         }
 
     def decide_view(self, request, attestation_id):
@@ -127,10 +132,14 @@ class AttestationAdmin(admin.ModelAdmin):
             if not form.is_valid():
                 self.message_user(request, "A rejection needs a reason: the owner sees it.", messages.ERROR)
                 return redirect(back)
-            reject_attestation(attestation=attestation, moderator=request.user, reason=form.cleaned_data["reason"])
+            refund = form.cleaned_data["refund"]
+            reject_attestation(
+                attestation=attestation, moderator=request.user, reason=form.cleaned_data["reason"], refund=refund
+            )
             self.message_user(
                 request,
-                f"Rejected consent for {attestation.person_name}; its jobs were stopped and their links revoked.",
+                f"Rejected consent for {attestation.person_name}; its jobs were stopped, delivered ones revoked"
+                f"{' and refunded' if refund else ''}, and their links no longer work.",
                 messages.WARNING,
             )
         else:
@@ -169,7 +178,12 @@ class AttestationAdmin(admin.ModelAdmin):
         form = RejectForm(request.POST if "apply" in request.POST else None)
         if form.is_valid():
             for attestation in queryset:
-                reject_attestation(attestation=attestation, moderator=request.user, reason=form.cleaned_data["reason"])
+                reject_attestation(
+                    attestation=attestation,
+                    moderator=request.user,
+                    reason=form.cleaned_data["reason"],
+                    refund=form.cleaned_data["refund"],
+                )
             self.message_user(
                 request, f"Rejected {queryset.count()} attestation(s); their jobs were stopped.", messages.WARNING
             )

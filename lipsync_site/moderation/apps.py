@@ -11,22 +11,16 @@ MODERATOR_PERMISSIONS = (
 
 
 def ensure_moderators_group(sender, using="default", **kwargs):
-    """The moderator group with its own permissions, kept in step on every migrate.
+    """Keep the moderators' group in step on every migrate.
 
     Runs on the consent app's post_migrate (this app has no models, so Django sends it
-    none), after auth has created that app's permissions. Make a user a moderator by
-    adding them to the group and giving them staff status (the queue lives in the admin).
+    none), after auth has created that app's permissions.
     """
     if getattr(sender, "label", None) != "consent":
         return
-    from django.contrib.auth.models import Group, Permission
+    from lipsync_site.moderation.services import ensure_moderators_group as ensure
 
-    group, _ = Group.objects.using(using).get_or_create(name=MODERATORS_GROUP)
-    permissions = [
-        Permission.objects.using(using).filter(content_type__app_label=app, codename=codename).first()
-        for app, codename in MODERATOR_PERMISSIONS
-    ]
-    group.permissions.add(*[permission for permission in permissions if permission is not None])
+    ensure(using=using)
 
 
 class ModerationConfig(AppConfig):

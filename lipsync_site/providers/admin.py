@@ -2,7 +2,7 @@ import logging
 
 from django.contrib import admin
 
-from lipsync_site.providers import catalog
+from lipsync_site.providers import routes
 from lipsync_site.providers.base import ProviderError
 from lipsync_site.providers.models import RouteOverride
 
@@ -19,7 +19,7 @@ class RouteOverrideAdmin(admin.ModelAdmin):
         extra_context = {
             **(extra_context or {}),
             "catalog_routes": [
-                {"route": route, "simulated": catalog.is_simulated(route)} for route in catalog.all_routes()
+                {"route": route, "simulated": routes.is_simulated(route)} for route in routes.all_routes()
             ],
             "nemo_balance": nemo_balance_for_admin(),
         }

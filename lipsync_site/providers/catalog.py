@@ -1,25 +1,23 @@
 """The route catalog: data, not logic.
 
 Every model id, field and limit lives here so a correction is a one-line change. Prices
-are in credits (1 credit = $0.01) per second of output, with a minimum per job. An admin
-can change a route's price or switch it off without a deploy (``RouteOverride``):
-``get_route`` / ``effective_route`` and ``routes_for_shape`` / ``available_routes`` apply
-those overrides; ``catalog_route`` gives the shipped values.
+are in credits (1 credit = $0.01) per second of output, with a minimum per job. This module
+is pure data: it reads no database and no settings. An admin can change a route's price or
+switch it off without a deploy (``RouteOverride``); ``providers.routes`` applies those
+overrides (``get_route``, ``available_routes``) and knows which routes are simulated;
+``catalog_route`` here gives the shipped values.
 
 Facts marked "unconfirmed" come from PROVIDERS.md where the public sources disagree.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import logging
 import math
 from dataclasses import dataclass, field
 
-from django.conf import settings
-from django.db import DatabaseError, models
+from django.db import models
 
-logger = logging.getLogger(__name__)
+from lipsync_site.media.mismatch import ALL_MODES
 
 MB = 1024 * 1024
 
@@ -47,9 +45,6 @@ class Tier(models.TextChoices):
     PREMIUM = "premium", "Premium"
     STANDARD = "standard", "Standard"
     DRAFT = "draft", "Draft"
-
-
-ALL_MISMATCH_MODES = ("cut_off", "loop", "bounce", "silence", "remap")
 
 
 @dataclass(frozen=True)
@@ -115,7 +110,7 @@ ROUTES: tuple[Route, ...] = (
         credits_per_second=1,
         minimum_credits=5,
         max_duration_seconds=300.0,
-        mismatch_modes=ALL_MISMATCH_MODES,
+        mismatch_modes=ALL_MODES,
         speaker_choice=True,
         pick_for="Checking timing, framing and who speaks before paying for a premium route; free of network and keys.",
         avoid_for="Delivery: the mouth motion is a signal-processing draft, not a learned model.",
@@ -131,7 +126,7 @@ ROUTES: tuple[Route, ...] = (
         minimum_credits=40,
         max_duration_seconds=300.0,
         max_input_bytes=100 * MB,
-        mismatch_modes=ALL_MISMATCH_MODES,
+        mismatch_modes=ALL_MODES,
         body="sync",
         pick_for="Hero-quality dubs, lip-sync on professionally shot video, foreign-language dubbing "
         "where mouth fidelity matters most.",
@@ -150,7 +145,7 @@ ROUTES: tuple[Route, ...] = (
         minimum_credits=25,
         max_duration_seconds=300.0,
         max_input_bytes=100 * MB,
-        mismatch_modes=ALL_MISMATCH_MODES,
+        mismatch_modes=ALL_MODES,
         body="sync",
         pick_for="Scaled or batch lip-sync jobs, drafts.",
         avoid_for="Hero delivery: use sync v2 Pro.",
@@ -332,66 +327,3 @@ def catalog_route(route_id: str) -> Route:
         return _BY_ID[route_id]
     except KeyError:
         raise LookupError(f"unknown route {route_id!r}") from None
-
-
-def _overrides() -> dict[str, object]:
-    from lipsync_site.providers.models import RouteOverride
-
-    try:
-        return {override.route_id: override for override in RouteOverride.objects.all()}
-    except (DatabaseError, RuntimeError) as exc:
-        # No table yet (before migrate) or no database in this context: shipped values.
-        logger.debug("route overrides unavailable: %s", type(exc).__name__)
-        return {}
-
-
-def _apply(route: Route, override) -> Route:
-    if override is None:
-        return route
-    changes: dict[str, object] = {"enabled": override.enabled}
-    if override.credits_per_second is not None:
-        changes["credits_per_second"] = override.credits_per_second
-    if override.minimum_credits is not None:
-        changes["minimum_credits"] = override.minimum_credits
-    return dataclasses.replace(route, **changes)
-
-
-def effective_route(route_id: str) -> Route:
-    """The route with the admin's price and on/off applied. Disabled routes are still
-    returned (``route.enabled`` is False) so existing jobs can be tracked and collected."""
-    route = catalog_route(route_id)
-    return _apply(route, _overrides().get(route_id))
-
-
-get_route = effective_route
-
-
-def all_routes() -> list[Route]:
-    """Every route with overrides applied, enabled or not (for the admin)."""
-    overrides = _overrides()
-    return [_apply(route, overrides.get(route.id)) for route in ROUTES]
-
-
-def available_routes(shape: str | None = None) -> list[Route]:
-    """Routes to offer (overrides applied), those taking ``shape`` when given: enabled, and
-    runnable (a simulated route only where simulators are allowed, ``PROVIDER_SIMULATORS``)."""
-    return [
-        route
-        for route in all_routes()
-        if route.enabled
-        and (shape is None or shape in route.shapes)
-        and (settings.PROVIDER_SIMULATORS or not is_simulated(route))
-    ]
-
-
-def routes_for_shape(shape: str) -> list[Route]:
-    return available_routes(shape)
-
-
-def is_simulated(route: Route) -> bool:
-    """True when the route runs against a loopback simulator (no key configured)."""
-    if route.provider == "runcomfy":
-        return not settings.RUNCOMFY_API_KEY
-    if route.provider == "nemovideo":
-        return not (settings.NEMO_TOKEN or settings.NEMO_ANONYMOUS)
-    return False

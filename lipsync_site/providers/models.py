@@ -3,10 +3,10 @@ credentials we obtain at run time (never shown: not in the admin, logs or pages)
 
 from django.db import models
 
+from lipsync_site.providers.catalog import ROUTES
+
 
 def _route_choices():
-    from lipsync_site.providers.catalog import ROUTES
-
     return [(route.id, f"{route.label} ({route.id})") for route in ROUTES]
 
 

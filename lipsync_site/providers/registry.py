@@ -22,8 +22,3 @@ def get_provider(name: str) -> Provider:
 
         return NemoVideoProvider()
     raise LookupError(f"no provider adapter named {name!r}")
-
-
-def provider_for(route) -> Provider:
-    """The adapter that runs ``route`` (a catalog Route)."""
-    return get_provider(route.provider)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from lipsync_site.providers import catalog
+from lipsync_site.providers import routes
 from lipsync_site.providers.catalog import InputShape, Route, Tier
 
 
@@ -48,8 +48,10 @@ class Alternative:
 @dataclass(frozen=True)
 class RouteChoice:
     route: Route | None  # None when no enabled route takes these inputs
-    reason: str
+    reason: str  # the whole explanation: why this route, and why the better ones were passed over
     alternatives: list[Alternative] = field(default_factory=list)
+    why: str = ""  # why this route, alone (the form lists the others with their own reasons)
+    passed_over: tuple[str, ...] = ()  # why each better-ranked route was not picked
 
 
 # The seed's recommendation, best first, per shape and tier. Data, like the catalog.
@@ -191,7 +193,7 @@ def choose_route(
     """
     if isinstance(facts, dict):
         facts = ProbeFacts.from_dict(facts)
-    candidates = catalog.available_routes(shape)
+    candidates = routes.available_routes(shape)
     by_id = {route.id: route for route in candidates}
     has_audio = facts is not None and (facts.audio_seconds is not None or facts.audio_bytes is not None)
     order = _SCRIPT_WITH_AUDIO if shape == InputShape.SCRIPT and has_audio else _PREFERENCES.get((shape, tier), ())
@@ -221,7 +223,6 @@ def choose_route(
             "No route fits these inputs and budget. " + " ".join(a.reason_if_not for a in alternatives[:2]),
             alternatives,
         )
-    reason = _WHY.get(pick.id, f"{pick.label}: {pick.pick_for}")
-    if skipped:
-        reason += " Not picked: " + " ".join(skipped)
-    return RouteChoice(pick, reason, alternatives)
+    why = _WHY.get(pick.id, f"{pick.label}: {pick.pick_for}")
+    reason = why + (" Not picked: " + " ".join(skipped) if skipped else "")
+    return RouteChoice(pick, reason, alternatives, why=why, passed_over=tuple(skipped))

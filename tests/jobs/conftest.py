@@ -9,7 +9,7 @@ import time
 import pytest
 
 from lipsync_site.providers.simulators.pytest_fixtures import *  # noqa: F403
-from tests import mediafactory
+from tests import factories, mediafactory
 
 
 @pytest.fixture
@@ -32,59 +32,29 @@ def site(live_server, settings, engine_settings):
 @pytest.fixture
 def inputs(owner, media_dir):
     """A stored 1 s source video and voice, owned by ``owner``."""
-    from lipsync_site.media.models import Asset
-    from lipsync_site.media.services import store_file
-
     video = mediafactory.make_video(media_dir / "source.mp4", seconds=1.0)
     voice = mediafactory.make_audio(media_dir / "voice.wav", seconds=1.0)
     return {
-        "video": store_file(owner=owner, path=video, kind="video", origin=Asset.Origin.UPLOAD),
-        "voice": store_file(owner=owner, path=voice, kind="audio", origin=Asset.Origin.UPLOAD),
+        "video": factories.stored_file(owner, video, "video"),
+        "voice": factories.stored_file(owner, voice, "audio"),
     }
 
 
 @pytest.fixture
 def make_job(inputs):
-    """Jobs as ``create_job`` leaves them (attestation, hold, job, first event), without
-    the upload form, so engine tests do not depend on intake."""
-    from django.db import transaction
+    """Jobs as ``create_job`` leaves them, made from the stored ``inputs``."""
 
-    from lipsync_site.consent.services import record_attestation
-    from lipsync_site.credits.services import place_hold
-    from lipsync_site.jobs.models import Job, Status
-    from lipsync_site.providers.catalog import get_route
+    def make(owner=None, *, route_id="sync-v2", seconds=1.0, status=None):
+        from lipsync_site.jobs.models import Status
 
-    def make(owner=None, *, route_id="sync-v2", seconds=1.0, status=Status.QUEUED):
-        owner = owner or inputs["video"].owner
-        route = get_route(route_id)
-        cost = route.estimate_credits(seconds)
-        with transaction.atomic():
-            attestation = record_attestation(
-                user=owner,
-                likeness_consent=True,
-                voice_provenance="own",
-                person_name="Ada Example",
-                media_sha256=[inputs["video"].sha256, inputs["voice"].sha256],
-                ip_address="127.0.0.1",
-                user_agent="tests",
-            )
-            job = Job(
-                owner=owner,
-                shape="video_audio",
-                route_id=route.id,
-                provider=route.provider,
-                source_video=inputs["video"],
-                voice=inputs["voice"],
-                attestation=attestation,
-                estimated_seconds=seconds,
-                estimated_credits=cost,
-                status=status,
-                title="test job",
-            )
-            job.hold = place_hold(user=owner, amount=cost, reference=str(job.id), reason=f"{route.label}, test")
-            job.save(force_insert=True)
-            job.events.create(from_status="", to_status=status, actor=f"user:{owner.pk}", message="Created.")
-        return job
+        return factories.make_job(
+            owner or inputs["video"].owner,
+            video=inputs["video"],
+            voice=inputs["voice"],
+            route_id=route_id,
+            seconds=seconds,
+            status=status or Status.QUEUED,
+        )
 
     return make
 

@@ -10,7 +10,10 @@ from django.db import connections
 from lipsync_site.credits.models import CreditAccount, Hold
 from lipsync_site.credits.services import InsufficientCredits, grant_credits
 from lipsync_site.jobs.models import Job, Status
-from lipsync_site.jobs.services import Consent, JobInputs, create_job, lifecycle
+from lipsync_site.jobs.services import Consent, JobInputs, create_job
+from lipsync_site.jobs.workflow import policy
+from lipsync_site.jobs.workflow.submit import submit_job
+from tests.factories import end
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -62,32 +65,33 @@ def test_twenty_submissions_at_once_with_credits_for_five(inputs):
 
 def test_twenty_deliveries_of_one_submit_send_it_once(site, runcomfy_sim, make_job):
     job = make_job()
-    at_once(20, lambda _: lifecycle.submit_job(job.pk))
+    at_once(20, lambda _: submit_job(job.pk))
     job.refresh_from_db()
     assert runcomfy_sim.submit_count == 1 and job.submit_attempts == 1
     assert job.status == Status.PROVIDER_QUEUED
-    lifecycle.fail_job(job, message="test over")
+    end(job, "test over")
 
 
 def test_running_limit_holds_under_concurrent_submits(site, runcomfy_sim, make_job, settings):
     settings.JOBS_MAX_RUNNING_PER_USER = 3
     jobs = [make_job() for _ in range(10)]
-    at_once(10, lambda i: lifecycle.submit_job(jobs[i].pk))
-    assert Job.objects.filter(status__in=lifecycle.RUNNING_STATES).count() == 3
+    at_once(10, lambda i: submit_job(jobs[i].pk))
+    assert Job.objects.filter(status__in=policy.RUNNING_STATES).count() == 3
     assert runcomfy_sim.submit_count == 3
     for job in jobs:
-        lifecycle.fail_job(job, message="test over")
+        end(job, "test over")
 
 
 def test_concurrent_trackers_never_poll_a_job_twice(make_job, engine_settings):
     from django.utils import timezone
 
     from lipsync_site.jobs.tracker import claim_due_jobs
+    from lipsync_site.jobs.workflow.leases import Lease
 
     jobs = [make_job() for _ in range(40)]
     Job.objects.update(status=Status.PROVIDER_QUEUED, provider_request_id="r", next_poll_at=timezone.now())
-    claims = at_once(8, lambda i: claim_due_jobs("runcomfy", 10, f"tracker-{i}"))
+    claims = at_once(8, lambda i: claim_due_jobs("runcomfy", 10, Lease(f"tracker-{i}")))
     claimed = [job_id for claim in claims for job_id, _ in claim]
     assert len(claimed) == len(set(claimed)) == 40
     for job in jobs:
-        lifecycle.fail_job(job, message="test over")
+        end(job, "test over")

@@ -4,18 +4,14 @@ provider, polled partial, signed download."""
 import re
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from lipsync_site.credits.models import CreditAccount, Hold, LedgerEntry
 from lipsync_site.jobs.models import Job, Status
 from lipsync_site.media.models import Asset
+from tests.factories import upload
 
 pytestmark = pytest.mark.django_db
-
-
-def upload(path, name=None):
-    return SimpleUploadedFile(name or path.name, path.read_bytes(), content_type="application/octet-stream")
 
 
 def form_data(clip, voice, **overrides):

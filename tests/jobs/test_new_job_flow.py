@@ -3,7 +3,6 @@
 import re
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from lipsync_site.consent.models import Attestation
@@ -11,14 +10,11 @@ from lipsync_site.credits.models import CreditAccount, Hold
 from lipsync_site.jobs.models import Job, Status
 from lipsync_site.media.models import Asset
 from tests import mediafactory
+from tests.factories import upload
 
 pytestmark = pytest.mark.django_db
 
 HX = {"HX-Request": "true"}
-
-
-def upload(path, name=None):
-    return SimpleUploadedFile(name or path.name, path.read_bytes(), content_type="application/octet-stream")
 
 
 def consent(**overrides):
@@ -62,9 +58,9 @@ def test_shape_step_swaps_the_form_for_htmx(owner_client):
     html = response.content.decode()
     assert response.status_code == 200
     assert html.lstrip().startswith("<form") and "<html" not in html
-    from lipsync_site.providers.catalog import routes_for_shape
+    from lipsync_site.providers.routes import available_routes
 
-    if not routes_for_shape("script"):
+    if not available_routes("script"):
         assert "Script-only needs a cloud route" in html
     assert 'name="script"' in html and 'name="source_video"' not in html
     assert 'id="start-job" disabled' in html.replace("\n", " ").replace("  ", " ") or "disabled" in html

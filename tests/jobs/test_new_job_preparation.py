@@ -1,46 +1,32 @@
 """Where a route cannot fit voice and video lengths itself, we prepare the voice first."""
 
-import dataclasses
-
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 
-from lipsync_site.jobs import services
-from lipsync_site.jobs.services import creation
+from lipsync_site.jobs import quote, services
 from lipsync_site.media.models import Asset
 from lipsync_site.media.probe import MediaRejected
-from lipsync_site.media.services import store_upload
-from lipsync_site.providers import catalog
 from tests import mediafactory
+from tests.factories import stored
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def modeless_route(monkeypatch):
-    """The local draft as a route that does no mismatch mode itself (like Kling)."""
-    route = dataclasses.replace(catalog.get_route("local-draft"), mismatch_modes=())
-    monkeypatch.setattr(creation, "get_route", lambda route_id: route)
-    monkeypatch.setattr(catalog, "routes_for_shape", lambda shape: [route])
-    return route
-
-
-def stored(owner, path, kind):
-    return store_upload(owner=owner, upload=SimpleUploadedFile(path.name, path.read_bytes()), kind=kind)
+# Creatify fits lengths only by looping: every other mode needs our preparation.
+MODELESS_ROUTE = "creatify-lipsync"
 
 
 def create(owner, video, voice, mode):
     return services.create_job(
         owner=owner,
         inputs=services.JobInputs(
-            shape="video_audio", route_id="local-draft", source_video=video, voice=voice, mismatch_mode=mode
+            shape="video_audio", route_id=MODELESS_ROUTE, source_video=video, voice=voice, mismatch_mode=mode
         ),
         consent=services.Consent(likeness_consent=True, voice_provenance="own", person_name="Ada"),
     )
 
 
 @pytest.mark.parametrize(("voice_seconds", "mode"), [(3.0, "cut_off"), (1.4, "silence")])
-def test_voice_is_trimmed_or_padded_to_the_video(owner, clip, media_dir, modeless_route, voice_seconds, mode):
+def test_voice_is_trimmed_or_padded_to_the_video(owner, clip, media_dir, voice_seconds, mode):
     video = stored(owner, clip, "video")
     voice = stored(owner, mediafactory.make_audio(media_dir / "v.wav", seconds=voice_seconds), "audio")
     job = create(owner, video, voice, mode)
@@ -50,21 +36,19 @@ def test_voice_is_trimmed_or_padded_to_the_video(owner, clip, media_dir, modeles
     assert set(job.attestation.media_sha256) == {video.sha256, voice.sha256, job.voice.sha256}
 
 
-def test_modes_we_cannot_prepare_are_refused_with_the_alternatives(owner, clip, media_dir, modeless_route):
+def test_modes_we_cannot_prepare_are_refused_with_the_alternatives(owner, clip, media_dir):
     video = stored(owner, clip, "video")
     voice = stored(owner, mediafactory.make_audio(media_dir / "v.wav", seconds=3.0), "audio")
-    with pytest.raises(MediaRejected, match="cannot loop these lengths; choose cut_off"):
-        create(owner, video, voice, "loop")
-    offers = creation.offer_routes(
-        shape="video_audio", video=video, portrait=None, voices=[voice], mismatch_mode="loop"
-    )
-    assert not offers[0].fits
+    with pytest.raises(MediaRejected, match="cannot bounce these lengths; choose cut_off or loop"):
+        create(owner, video, voice, "bounce")
+    offers = quote.offer_routes(shape="video_audio", video=video, portrait=None, voices=[voice], mismatch_mode="bounce")
+    assert not next(offer for offer in offers if offer.route.id == MODELESS_ROUTE).fits
 
 
 def test_route_limits_take_the_route_off_the_list_with_the_reason(owner, clip, media_dir):
     video = stored(owner, clip, "video")
     long_voice = stored(owner, mediafactory.make_audio(media_dir / "long.wav", seconds=301.0, rate=8000), "audio")
-    offers = creation.offer_routes(
+    offers = quote.offer_routes(
         shape="video_audio", video=video, portrait=None, voices=[long_voice], mismatch_mode="cut_off"
     )
     assert not offers[0].fits

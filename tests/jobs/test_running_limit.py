@@ -3,7 +3,8 @@
 import pytest
 
 from lipsync_site.jobs.models import Job, Status
-from lipsync_site.jobs.services import lifecycle
+from lipsync_site.jobs.workflow import policy
+from lipsync_site.jobs.workflow.submit import submit_job
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -12,7 +13,7 @@ def test_jobs_beyond_the_limit_wait_and_start_in_order(site, runcomfy_sim, make_
     settings.JOBS_MAX_RUNNING_PER_USER = 2
     jobs = [make_job() for _ in range(5)]
     for job in reversed(jobs):  # deliveries in any order: the oldest still go first
-        lifecycle.submit_job(job.pk)
+        submit_job(job.pk)
     statuses = dict(Job.objects.values_list("id", "status"))
     assert [statuses[job.pk] for job in jobs] == ["provider_queued"] * 2 + ["queued"] * 3
 
@@ -20,7 +21,7 @@ def test_jobs_beyond_the_limit_wait_and_start_in_order(site, runcomfy_sim, make_
 
     def done():
         nonlocal peak
-        peak = max(peak, Job.objects.filter(status__in=lifecycle.RUNNING_STATES).count())
+        peak = max(peak, Job.objects.filter(status__in=policy.RUNNING_STATES).count())
         return all(job.is_terminal for job in Job.objects.all())
 
     drive(done, timeout=40)

@@ -2,18 +2,13 @@
 
 import numpy as np
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 
 from lipsync_site.media.preflight import BLOCK, PASS, WARN, run_checks
 from lipsync_site.media.selectors import speaker_box, speaker_faces
-from lipsync_site.media.services import store_upload
 from tests import mediafactory
+from tests.factories import stored
 
 pytestmark = pytest.mark.django_db
-
-
-def stored(owner, path, kind):
-    return store_upload(owner=owner, upload=SimpleUploadedFile(path.name, path.read_bytes()), kind=kind)
 
 
 def levels(checks):

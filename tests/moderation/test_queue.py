@@ -7,7 +7,6 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import Client
 from django.urls import reverse
 
 from lipsync_site.consent.models import Decision
@@ -18,44 +17,9 @@ from lipsync_site.media import links
 from lipsync_site.media.services import store_upload
 from lipsync_site.moderation.apps import MODERATORS_GROUP
 from tests import mediafactory
+from tests.moderation.conftest import create_local_job, decide_url
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def moderator(db):
-    user = get_user_model().objects.create_user("mod", password="pw-modmod", is_staff=True)
-    user.groups.add(Group.objects.get(name=MODERATORS_GROUP))
-    return user
-
-
-@pytest.fixture
-def moderator_client(moderator):
-    # Its own client: tests also use the owner's (the shared ``client`` fixture).
-    client = Client()
-    client.force_login(moderator)
-    return client
-
-
-@pytest.fixture
-def face_clip(media_dir):
-    return mediafactory.make_video(
-        media_dir / "face.mp4", seconds=2.0, width=256, height=256, picture=mediafactory.astronaut()[::2, ::2].copy()
-    )
-
-
-def make_job(owner, face_clip, voice, *, person="Ada Example", public_figure=False):
-    video = store_upload(owner=owner, upload=SimpleUploadedFile("face.mp4", face_clip.read_bytes()), kind="video")
-    audio = store_upload(owner=owner, upload=SimpleUploadedFile("voice.wav", voice.read_bytes()), kind="audio")
-    return services.create_job(
-        owner=owner,
-        inputs=services.JobInputs(shape="video_audio", route_id="local-draft", source_video=video, voice=audio),
-        consent=services.Consent(likeness_consent=True, voice_provenance="own", person_name=person),
-    )
-
-
-def decide_url(job):
-    return reverse("admin:consent_attestation_decide", args=[job.attestation_id])
 
 
 def test_the_moderators_group_has_its_own_permissions():
@@ -68,7 +32,7 @@ def test_staff_without_the_permission_cannot_open_the_queue(client, owner, face_
     staff = get_user_model().objects.create_user("staff", password="x", is_staff=True)
     client.force_login(staff)
     assert client.get(reverse("admin:consent_attestation_queue")).status_code == 403
-    job = make_job(owner, face_clip, voice)
+    job = create_local_job(owner, face_clip, voice)
     assert client.post(decide_url(job), {"outcome": "approve"}).status_code == 403
     assert not Decision.objects.exists()
 
@@ -82,9 +46,9 @@ def test_queue_lists_pending_oldest_first_with_media_answers_and_history(
     moderator_client, moderator, owner, face_clip, voice, settings, media_dir
 ):
     settings.CONSENT_REVIEW_POLICY = "before"
-    first = make_job(owner, face_clip, voice, person="First Person")
+    first = create_local_job(owner, face_clip, voice, person="First Person")
     second_voice = mediafactory.make_audio(media_dir / "second.wav", seconds=2.0, freq=300)
-    second = make_job(owner, face_clip, second_voice, person="Second Person")
+    second = create_local_job(owner, face_clip, second_voice, person="Second Person")
     response = moderator_client.get(reverse("admin:consent_attestation_queue"))
     html = response.content.decode()
     assert response.status_code == 200
@@ -104,7 +68,7 @@ def test_queue_lists_pending_oldest_first_with_media_answers_and_history(
 def test_moderator_links_do_not_work_for_the_owner_or_an_outsider(
     moderator, owner, owner_client, client, outsider, face_clip, voice
 ):
-    job = make_job(owner, face_clip, voice)
+    job = create_local_job(owner, face_clip, voice)
     url = links.moderator_url(job.voice, user=moderator)
     assert owner_client.get(url).status_code == 404
     client.force_login(outsider)
@@ -113,7 +77,7 @@ def test_moderator_links_do_not_work_for_the_owner_or_an_outsider(
 
 def test_approving_releases_a_waiting_job(moderator_client, owner, face_clip, voice, settings):
     settings.CONSENT_REVIEW_POLICY = "before"
-    job = make_job(owner, face_clip, voice)
+    job = create_local_job(owner, face_clip, voice)
     assert job.status == Status.AWAITING_REVIEW
     response = moderator_client.post(decide_url(job), {"outcome": "approve"})
     assert response.status_code == 302
@@ -125,7 +89,7 @@ def test_approving_releases_a_waiting_job(moderator_client, owner, face_clip, vo
 
 def test_rejection_needs_a_reason(moderator_client, owner, face_clip, voice, settings):
     settings.CONSENT_REVIEW_POLICY = "before"
-    job = make_job(owner, face_clip, voice)
+    job = create_local_job(owner, face_clip, voice)
     response = moderator_client.post(decide_url(job), {"outcome": "reject", "reason": "  "}, follow=True)
     assert "A rejection needs a reason" in response.content.decode()
     assert not Decision.objects.exists()
@@ -135,7 +99,7 @@ def test_rejecting_a_waiting_job_rejects_it_releases_the_hold_and_revokes_links(
     moderator_client, moderator, owner, owner_client, face_clip, voice, settings
 ):
     settings.CONSENT_REVIEW_POLICY = "before"
-    job = make_job(owner, face_clip, voice)
+    job = create_local_job(owner, face_clip, voice)
     owner_link = links.user_url(job.source_video, links.Purpose.VIEW, user=owner)
     moderator_link = links.moderator_url(job.poster, user=moderator)
     assert owner_client.get(owner_link).status_code == 200
@@ -158,7 +122,7 @@ def test_rejection_after_outputs_exist_revokes_the_download(
 ):
     # Policy "after" (the tests' default): the job runs at once, a later rejection revokes.
     with django_capture_on_commit_callbacks(execute=True):
-        job = make_job(owner, face_clip, voice)
+        job = create_local_job(owner, face_clip, voice)
     job.refresh_from_db()
     assert job.status == Status.SUCCEEDED
     partial = owner_client.get(reverse("jobs:status", args=[job.id]), headers={"HX-Request": "true"}).content.decode()
@@ -168,7 +132,7 @@ def test_rejection_after_outputs_exist_revokes_the_download(
 
     moderator_client.post(decide_url(job), {"outcome": "reject", "reason": "The speaker withdrew consent."})
     job.refresh_from_db()
-    assert job.status == Status.SUCCEEDED  # a finished job stays finished; its output is withdrawn
+    assert job.status == Status.REVOKED  # delivered, then withdrawn: its output is revoked
     assert owner_client.get(download).status_code == 404
     page = owner_client.get(reverse("jobs:detail", args=[job.id])).content.decode()
     assert "The speaker withdrew consent." in page and 'id="download-link"' not in page
@@ -178,7 +142,7 @@ def test_rejection_after_outputs_exist_revokes_the_download(
 def test_decisions_are_rows_never_edits(moderator, owner, face_clip, voice):
     from lipsync_site.moderation.services import approve_attestation, reject_attestation
 
-    job = make_job(owner, face_clip, voice)
+    job = create_local_job(owner, face_clip, voice)
     approve_attestation(attestation=job.attestation, moderator=moderator)
     reject_attestation(attestation=job.attestation, moderator=moderator, reason="Changed my mind: no release.")
     assert list(job.attestation.decisions.values_list("outcome", flat=True)) == ["approved", "rejected"]
@@ -217,7 +181,9 @@ def test_public_figure_waits_for_review_even_under_the_after_policy(owner, face_
 def test_a_moderator_clears_a_queue_of_ten_quickly(moderator_client, owner, face_clip, media_dir, settings):
     settings.CONSENT_REVIEW_POLICY = "before"
     jobs = [
-        make_job(owner, face_clip, mediafactory.make_audio(media_dir / f"v{i}.wav", seconds=1.5, freq=180 + 20 * i))
+        create_local_job(
+            owner, face_clip, mediafactory.make_audio(media_dir / f"v{i}.wav", seconds=1.5, freq=180 + 20 * i)
+        )
         for i in range(10)
     ]
     queue = reverse("admin:consent_attestation_queue")

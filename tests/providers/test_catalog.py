@@ -2,7 +2,7 @@
 
 import pytest
 
-from lipsync_site.providers import catalog
+from lipsync_site.providers import catalog, routes
 from lipsync_site.providers.catalog import InputShape, Tier
 from lipsync_site.providers.models import RouteOverride
 from lipsync_site.providers.runcomfy import BODY_BUILDERS
@@ -63,7 +63,7 @@ def test_kling_limits_from_the_contract():
 
 def test_unknown_route_is_a_lookup_error():
     with pytest.raises(LookupError):
-        catalog.get_route("nope")
+        routes.get_route("nope")
 
 
 def test_every_shape_has_routes_and_inputs():
@@ -77,39 +77,39 @@ def test_admin_override_changes_price_and_switches_a_route_off():
     RouteOverride.objects.create(route_id="sync-v2", credits_per_second=6, minimum_credits=30)
     RouteOverride.objects.create(route_id="creatify-lipsync", enabled=False)
 
-    route = catalog.get_route("sync-v2")
+    route = routes.get_route("sync-v2")
     assert (route.credits_per_second, route.minimum_credits) == (6, 30)
     assert route.estimate_credits(10) == 60
     assert catalog.catalog_route("sync-v2").credits_per_second == 5
 
-    assert catalog.get_route("creatify-lipsync").enabled is False
-    offered = [route.id for route in catalog.routes_for_shape(InputShape.VIDEO_AUDIO)]
+    assert routes.get_route("creatify-lipsync").enabled is False
+    offered = [route.id for route in routes.available_routes(InputShape.VIDEO_AUDIO)]
     assert "creatify-lipsync" not in offered and "sync-v2" in offered
-    assert [route.id for route in catalog.available_routes(InputShape.VIDEO_AUDIO)] == offered
+    assert [route.id for route in routes.available_routes(InputShape.VIDEO_AUDIO)] == offered
 
 
 @pytest.mark.django_db
 def test_override_with_empty_price_keeps_the_catalog_price():
     RouteOverride.objects.create(route_id="omnihuman", enabled=True)
-    assert catalog.get_route("omnihuman").credits_per_second == 16
+    assert routes.get_route("omnihuman").credits_per_second == 16
 
 
 def test_without_a_database_the_catalog_still_answers():
     # Not marked django_db: the override lookup is refused and the shipped values stand.
-    assert catalog.get_route("sync-v2").credits_per_second == 5
+    assert routes.get_route("sync-v2").credits_per_second == 5
 
 
 def test_routes_are_simulated_without_keys(settings):
     settings.RUNCOMFY_API_KEY = ""
     settings.NEMO_TOKEN = ""
     settings.NEMO_ANONYMOUS = False
-    assert catalog.is_simulated(catalog.catalog_route("sync-v2"))
-    assert catalog.is_simulated(catalog.catalog_route("nemovideo-lipsync"))
-    assert not catalog.is_simulated(catalog.catalog_route("local-draft"))
+    assert routes.is_simulated(catalog.catalog_route("sync-v2"))
+    assert routes.is_simulated(catalog.catalog_route("nemovideo-lipsync"))
+    assert not routes.is_simulated(catalog.catalog_route("local-draft"))
     settings.RUNCOMFY_API_KEY = "rc-key-000000000"
     settings.NEMO_ANONYMOUS = True
-    assert not catalog.is_simulated(catalog.catalog_route("sync-v2"))
-    assert not catalog.is_simulated(catalog.catalog_route("nemovideo-lipsync"))
+    assert not routes.is_simulated(catalog.catalog_route("sync-v2"))
+    assert not routes.is_simulated(catalog.catalog_route("nemovideo-lipsync"))
 
 
 def test_without_simulators_a_keyless_provider_is_not_offered(settings):
@@ -117,6 +117,6 @@ def test_without_simulators_a_keyless_provider_is_not_offered(settings):
     settings.RUNCOMFY_API_KEY = ""
     settings.NEMO_TOKEN = ""
     settings.NEMO_ANONYMOUS = False
-    assert [route.id for route in catalog.available_routes()] == ["local-draft"]
+    assert [route.id for route in routes.available_routes()] == ["local-draft"]
     settings.RUNCOMFY_API_KEY = "rc-key-000000000"
-    assert "sync-v2" in [route.id for route in catalog.available_routes(InputShape.VIDEO_AUDIO)]
+    assert "sync-v2" in [route.id for route in routes.available_routes(InputShape.VIDEO_AUDIO)]

@@ -7,7 +7,7 @@ import time
 import av
 import pytest
 
-from lipsync_site.providers import catalog
+from lipsync_site.providers import routes
 from lipsync_site.providers.base import (
     AccountProblem,
     InputFile,
@@ -32,7 +32,7 @@ def inputs(media, video="video.mp4", audio="voice.wav") -> SubmitInputs:
 
 def submit(media, **kwargs) -> str:
     return get_provider("nemovideo").submit(
-        catalog.get_route("nemovideo-lipsync"), inputs(media, **kwargs), SubmitOptions(mismatch_mode="cut_off")
+        routes.get_route("nemovideo-lipsync"), inputs(media, **kwargs), SubmitOptions(mismatch_mode="cut_off")
     )
 
 
@@ -112,7 +112,7 @@ def test_configured_token_is_used_and_no_starter_token_is_fetched(nemo_sim, prov
     nemo_sim.tokens["nemo-configured-token-123"] = {"credits": 50, "expired": False, "client_id": ""}
     settings.NEMO_TOKEN = "nemo-configured-token-123"
     settings.NEMO_BASE_URL = nemo_sim.base_url
-    assert not catalog.is_simulated(catalog.get_route("nemovideo-lipsync"))
+    assert not routes.is_simulated(routes.get_route("nemovideo-lipsync"))
     request_id = submit(provider_media)
     assert poll_until_terminal(request_id)[0].state == RequestState.SUCCEEDED
     assert nemo_sim.calls_to("token") == []

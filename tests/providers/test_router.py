@@ -2,7 +2,7 @@
 
 import pytest
 
-from lipsync_site.providers import catalog
+from lipsync_site.providers import catalog, routes
 from lipsync_site.providers.catalog import InputShape, Tier
 from lipsync_site.providers.models import RouteOverride
 from lipsync_site.providers.router import ProbeFacts, choose_route, fit_problems
@@ -67,7 +67,7 @@ def test_a_disabled_route_is_never_picked_nor_offered():
 
 
 def test_fit_problems_duration_resolution_size_and_text():
-    kling = catalog.get_route("kling-lipsync-audio")
+    kling = routes.get_route("kling-lipsync-audio")
     assert fit_problems(kling, ProbeFacts(video_seconds=5, audio_seconds=5, width=1280, height=720)) == []
     problems = fit_problems(
         kling,
@@ -82,17 +82,17 @@ def test_fit_problems_duration_resolution_size_and_text():
     assert "video files up to 100 MB" in text
     assert "voice files up to 5 MB" in text
 
-    kling_text = catalog.get_route("kling-lipsync-text")
+    kling_text = routes.get_route("kling-lipsync-text")
     assert "120 characters" in " ".join(fit_problems(kling_text, {"text_chars": 150, "video_seconds": 5}))
 
 
 def test_generated_routes_check_the_requested_length_and_voice():
-    wan = catalog.get_route("wan-2-7-audio")
+    wan = routes.get_route("wan-2-7-audio")
     assert fit_problems(wan, ProbeFacts(output_seconds=20)) == [
         "Wan 2.7 text-to-video with voice makes clips of 2 to 15 seconds."
     ]
     assert "at least 3 seconds" in " ".join(fit_problems(wan, ProbeFacts(audio_seconds=1, output_seconds=5)))
-    happyhorse = catalog.get_route("happyhorse-t2v")
+    happyhorse = routes.get_route("happyhorse-t2v")
     assert "cannot use your recording" in " ".join(fit_problems(happyhorse, ProbeFacts(audio_seconds=5)))
 
 

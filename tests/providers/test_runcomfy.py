@@ -8,7 +8,7 @@ import av
 import httpx
 import pytest
 
-from lipsync_site.providers import catalog
+from lipsync_site.providers import catalog, routes
 from lipsync_site.providers.base import (
     AccountProblem,
     InputFile,
@@ -92,7 +92,7 @@ def poll_until_terminal(provider, request_id, *, polls: int = 40):
 
 
 def submit(sim, media, route_id="sync-v2", **option_changes):
-    route = catalog.get_route(route_id)
+    route = routes.get_route(route_id)
     options = dataclasses.replace(options_for(route), **option_changes)
     return get_provider("runcomfy").submit(route, inputs_for(route, media), options)
 
@@ -164,7 +164,7 @@ def test_mismatch_mode_is_sent_only_where_the_route_supports_it(runcomfy_sim, pr
 
 
 def test_script_too_long_for_kling_is_rejected_before_anything_is_sent(runcomfy_sim, provider_media):
-    route = catalog.get_route("kling-lipsync-text")
+    route = routes.get_route("kling-lipsync-text")
     inputs = dataclasses.replace(inputs_for(route, provider_media), text="x" * 121)
     with pytest.raises(InputRejected, match="120"):
         get_provider("runcomfy").submit(route, inputs, SubmitOptions())
@@ -173,7 +173,7 @@ def test_script_too_long_for_kling_is_rejected_before_anything_is_sent(runcomfy_
 
 def test_schema_mismatch_422_is_input_rejected_naming_the_field(runcomfy_sim, provider_media):
     # A route whose body builder does not match its model: the service answers 422.
-    broken = dataclasses.replace(catalog.get_route("omnihuman"), body="video_audio")
+    broken = dataclasses.replace(routes.get_route("omnihuman"), body="video_audio")
     inputs = SubmitInputs(
         video=InputFile(url=provider_media.url("video.mp4")), audio=InputFile(url=provider_media.url("voice.wav"))
     )
@@ -254,7 +254,7 @@ def test_with_a_key_the_same_code_talks_to_the_configured_base_url(runcomfy_sim,
     settings.RUNCOMFY_SIMULATOR_URL = "http://127.0.0.1:9"
     request_id = submit(runcomfy_sim, provider_media)
     assert runcomfy_sim.calls_to("submit")[0]["headers"]["Authorization"] == "Bearer rc-the-right-key-000000"
-    assert not catalog.is_simulated(catalog.get_route("sync-v2"))
+    assert not routes.is_simulated(routes.get_route("sync-v2"))
     final, _ = poll_until_terminal(get_provider("runcomfy"), request_id)
     assert final.state == RequestState.SUCCEEDED
 
@@ -323,7 +323,7 @@ def test_run_that_never_finishes_stays_running(runcomfy_sim, provider_media):
 
 
 def test_failed_input_fetch_fails_the_run(runcomfy_sim, provider_media):
-    route = catalog.get_route("sync-v2")
+    route = routes.get_route("sync-v2")
     inputs = SubmitInputs(
         video=InputFile(url=provider_media.url("missing.mp4")), audio=InputFile(url=provider_media.url("voice.wav"))
     )

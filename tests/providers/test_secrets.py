@@ -7,7 +7,7 @@ import logging
 
 import pytest
 
-from lipsync_site.providers import catalog
+from lipsync_site.providers import routes
 from lipsync_site.providers.base import InputFile, ProviderError, SubmitInputs, SubmitOptions
 from lipsync_site.providers.models import ProviderCredential
 from lipsync_site.providers.registry import get_provider
@@ -52,7 +52,7 @@ def run_everything(runcomfy_sim, nemo_sim, media, tmp_path):
         return value
 
     runcomfy = get_provider("runcomfy")
-    route = catalog.get_route("sync-v2")
+    route = routes.get_route("sync-v2")
     inputs = SubmitInputs(video=InputFile(url=media.url("video.mp4")), audio=InputFile(url=media.url("voice.wav")))
     request_id = attempt(lambda: runcomfy.submit(route, inputs, SubmitOptions()))
     for _ in range(10):
@@ -73,7 +73,7 @@ def run_everything(runcomfy_sim, nemo_sim, media, tmp_path):
         attempt(lambda output=output: runcomfy.download(output, tmp_path / "rc.mp4", max_bytes=10_000_000))
 
     nemo = get_provider("nemovideo")
-    nemo_route = catalog.get_route("nemovideo-lipsync")
+    nemo_route = routes.get_route("nemovideo-lipsync")
     nemo_id = attempt(lambda: nemo.submit(nemo_route, inputs, SubmitOptions()))
     for _ in range(6):
         attempt(lambda: nemo.poll(nemo_id))
@@ -106,7 +106,7 @@ def test_starter_token_never_appears_in_logs(settings, nemo_sim, provider_media,
     inputs = SubmitInputs(
         video=InputFile(url=provider_media.url("video.mp4")), audio=InputFile(url=provider_media.url("voice.wav"))
     )
-    request_id = get_provider("nemovideo").submit(catalog.get_route("nemovideo-lipsync"), inputs, SubmitOptions())
+    request_id = get_provider("nemovideo").submit(routes.get_route("nemovideo-lipsync"), inputs, SubmitOptions())
     get_provider("nemovideo").poll(request_id)
     token = ProviderCredential.objects.get(provider="nemovideo-sim").token
     assert token not in caplog.text

@@ -32,6 +32,8 @@ from urllib.parse import urlsplit
 import httpx
 import numpy as np
 
+from lipsync_site.media.mismatch import ALL_MODES
+
 logger = logging.getLogger(__name__)
 
 REQUEST_FAULTS = {"rate_limit", "server_error", "slow", "drop", "malformed_json", "error_200"}
@@ -473,14 +475,10 @@ def render_output(
         trimmed = workdir / "voice-fitted.wav"
         audio = _fit_audio(audio, trimmed, min(max_seconds, seconds))
     if video is not None:
-        render.mux_video_with_audio(video, audio, output, mode=mode if mode in render_modes() else "cut_off")
+        render.mux_video_with_audio(video, audio, output, mode=mode if mode in ALL_MODES else "cut_off")
     else:
         render.still_with_audio(image or write_pattern(workdir / "scene.png"), audio, output)
     return output
-
-
-def render_modes() -> set[str]:
-    return {"cut_off", "loop", "bounce", "silence", "remap"}
 
 
 def _fit_audio(source: Path, destination: Path, seconds: float) -> Path:

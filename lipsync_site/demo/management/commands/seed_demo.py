@@ -7,8 +7,8 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from lipsync_site.accounts.services import create_moderator
 from lipsync_site.credits.services import grant_credits
+from lipsync_site.moderation.services import create_moderator
 
 
 class Command(BaseCommand):

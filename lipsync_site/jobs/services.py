@@ -1,0 +1,252 @@
+"""Creating jobs: checked uploads, consent recorded, credits held, in one transaction.
+
+What the form shows before that (routes, fit, cost) is the quote (``jobs.quote``); what
+happens after (submit, poll, collect, settle) is the workflow (``jobs.workflow``).
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass, field
+
+from django.db import transaction
+
+from lipsync_site.consent.services import record_attestation, review_required_before_running
+from lipsync_site.credits.services import place_hold
+from lipsync_site.jobs.models import EventKind, Job, Status
+from lipsync_site.jobs.quote import BATCH_SHAPES, fit_problems_for, needs_preparation
+from lipsync_site.jobs.workflow.queue import Task, enqueue_after_commit
+from lipsync_site.media.mismatch import MismatchMode
+from lipsync_site.media.models import Asset
+from lipsync_site.media.prepare import prepare_voice
+from lipsync_site.media.probe import MediaRejected
+from lipsync_site.media.services import discard_new_files, store_upload
+from lipsync_site.providers.catalog import Route
+from lipsync_site.providers.routes import get_route
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Consent:
+    likeness_consent: bool
+    voice_provenance: str
+    person_name: str
+    speaker_name: str = ""
+    public_figure: bool = False
+    no_misuse: bool = True
+    evidence: Asset | None = None
+    ip_address: str | None = None
+    user_agent: str = ""
+
+
+@dataclass
+class JobInputs:
+    shape: str
+    route_id: str
+    source_video: object = None  # UploadedFile or Asset
+    portrait: object = None
+    voice: object = None
+    script: str = ""
+    prompt: str = ""
+    mismatch_mode: str = MismatchMode.CUT_OFF
+    options: dict = field(default_factory=dict)
+
+
+def _store(owner, item, kind: str, stored: list) -> Asset | None:
+    if item is None or isinstance(item, Asset):
+        return item
+    asset = store_upload(owner=owner, upload=item, kind=kind)
+    stored.append(asset)
+    return asset
+
+
+def _check_fit(route: Route, *, shape, video, portrait, voice, inputs: JobInputs) -> float:
+    """The output length to price, or MediaRejected with every reason the route cannot take it."""
+    seconds, problems = fit_problems_for(
+        route,
+        shape=shape,
+        video=video,
+        portrait=portrait,
+        voice=voice,
+        text=inputs.script or inputs.prompt,
+        mismatch_mode=inputs.mismatch_mode,
+        options=inputs.options,
+    )
+    if problems:
+        raise MediaRejected(" ".join(problems))
+    return seconds
+
+
+def _create_one(
+    *, owner, route: Route, inputs: JobInputs, video, portrait, voice, consent: Consent, seconds: float, batch
+) -> Job:
+    """One attestation, one hold, one job and its first event. Runs inside the caller's
+    transaction."""
+    cost = route.estimate_credits(seconds)
+    covered = [asset.sha256 for asset in (video, portrait, voice, *getattr(voice, "prepared_from", ())) if asset]
+    attestation = record_attestation(
+        user=owner,
+        likeness_consent=consent.likeness_consent,
+        voice_provenance=consent.voice_provenance,
+        person_name=consent.person_name,
+        speaker_name=consent.speaker_name,
+        public_figure=consent.public_figure,
+        no_misuse=consent.no_misuse,
+        evidence=consent.evidence,
+        media_sha256=covered,
+        ip_address=consent.ip_address,
+        user_agent=consent.user_agent,
+    )
+    options = dict(inputs.options)
+    if getattr(voice, "prepared_from", None):
+        options["prepared_voice_from"] = str(voice.prepared_from[0].pk)
+    job = Job(
+        owner=owner,
+        batch=batch,
+        shape=inputs.shape,
+        route_id=route.id,
+        provider=route.provider,
+        source_video=video,
+        portrait=portrait,
+        voice=voice,
+        script=inputs.script,
+        prompt=inputs.prompt,
+        mismatch_mode=inputs.mismatch_mode,
+        options=options,
+        attestation=attestation,
+        estimated_seconds=seconds,
+        estimated_credits=cost,
+        poster=(video.poster if video else None) or portrait,
+        title=_title(video, portrait, voice, inputs),
+    )
+    job.hold = place_hold(user=owner, amount=cost, reference=str(job.id), reason=f"{route.label}, {seconds:.1f} s")
+    waits = review_required_before_running(attestation)
+    job.status = Status.AWAITING_REVIEW if waits else Status.QUEUED
+    job.save(force_insert=True)
+    job.events.create(
+        kind=EventKind.CREATED,
+        from_status="",
+        to_status=job.status,
+        actor=f"user:{owner.pk}",
+        message=(
+            f"Created on {route.label}; {cost} credits held."
+            + (" Waiting for a moderator to review consent." if waits else "")
+        ),
+    )
+    if not waits:
+        enqueue_after_commit(Task.SUBMIT, job.pk)
+    return job
+
+
+def _prepared_voice(route: Route, *, video, voice, inputs: JobInputs, stored: list) -> Asset | None:
+    """The voice as the route will receive it: trimmed or padded by us when the route
+    cannot fit the lengths itself in the chosen mode."""
+    if not needs_preparation(route, video=video, voice=voice, mode=inputs.mismatch_mode):
+        return voice
+    prepared = prepare_voice(voice=voice, target_seconds=video.duration_seconds)
+    prepared.prepared_from = (voice,)
+    stored.append(prepared)
+    return prepared
+
+
+def _title(video, portrait, voice, inputs: JobInputs) -> str:
+    picture = video or portrait
+    if picture and voice:
+        return f"{picture.display_name} + {voice.display_name}"[:200]
+    if picture or voice:
+        return (picture or voice).display_name
+    return (inputs.script or inputs.prompt)[:60]
+
+
+def create_job(*, owner, inputs: JobInputs, consent: Consent) -> Job:
+    """Store the uploads, record the attestation, hold the credits and create the job.
+
+    The attestation, hold, job and first event are one transaction; the submit task is
+    enqueued when it commits. If anything fails, files stored for this request are
+    removed again, so a refused request leaves nothing behind.
+    Raises MediaRejected, InsufficientCredits, ConsentMissing.
+    """
+    route = get_route(inputs.route_id)
+    stored: list[Asset] = []
+    try:
+        video = _store(owner, inputs.source_video, "video", stored)
+        portrait = _store(owner, inputs.portrait, "image", stored)
+        voice = _store(owner, inputs.voice, "audio", stored)
+        seconds = _check_fit(route, shape=inputs.shape, video=video, portrait=portrait, voice=voice, inputs=inputs)
+        voice = _prepared_voice(route, video=video, voice=voice, inputs=inputs, stored=stored)
+        with transaction.atomic():
+            job = _create_one(
+                owner=owner,
+                route=route,
+                inputs=inputs,
+                video=video,
+                portrait=portrait,
+                voice=voice,
+                consent=consent,
+                seconds=seconds,
+                batch=None,
+            )
+    except BaseException:
+        _forget(stored)
+        raise
+    return job
+
+
+def create_jobs_batch(*, owner, inputs: JobInputs, voices: list[Asset], consents: list[Consent]) -> list[Job]:
+    """One picture, several voices (the multi-language launch): one job per voice.
+
+    Each job has its own hold and its own attestation covering the picture and that
+    voice; all share a batch id and are queued in the order given (created_at follows
+    it). All or nothing: if one hold cannot be placed, no job is created.
+    Raises MediaRejected, InsufficientCredits, ConsentMissing.
+    """
+    if not voices or len(voices) != len(consents):
+        raise ValueError("one consent per voice")
+    if inputs.shape not in BATCH_SHAPES and len(voices) > 1:
+        raise MediaRejected("Several voices can only be combined with one video or one portrait.")
+    route = get_route(inputs.route_id)
+    stored: list[Asset] = []
+    try:
+        video = _store(owner, inputs.source_video, "video", stored)
+        portrait = _store(owner, inputs.portrait, "image", stored)
+        plans = [
+            (
+                voice,
+                consent,
+                _check_fit(route, shape=inputs.shape, video=video, portrait=portrait, voice=voice, inputs=inputs),
+            )
+            for voice, consent in zip(voices, consents, strict=True)
+        ]
+        plans = [
+            (_prepared_voice(route, video=video, voice=voice, inputs=inputs, stored=stored), consent, seconds)
+            for voice, consent, seconds in plans
+        ]
+        batch = uuid.uuid4() if len(voices) > 1 else None
+        with transaction.atomic():
+            jobs = [
+                _create_one(
+                    owner=owner,
+                    route=route,
+                    inputs=inputs,
+                    video=video,
+                    portrait=portrait,
+                    voice=voice,
+                    consent=consent,
+                    seconds=seconds,
+                    batch=batch,
+                )
+                for voice, consent, seconds in plans
+            ]
+    except BaseException:
+        _forget(stored)
+        raise
+    return jobs
+
+
+def _forget(stored: list[Asset]) -> None:
+    discard_new_files(stored)
+    for asset in stored:
+        if getattr(asset, "newly_stored", False):
+            Asset.objects.filter(pk=asset.pk).delete()

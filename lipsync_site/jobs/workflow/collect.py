@@ -1,0 +1,120 @@
+"""Collect: download, probe and store the output, check that the mouth moves with the
+voice, and capture the hold for the actual length (never more than was held). Safe to
+repeat until the job has succeeded."""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from pathlib import Path
+
+from django.conf import settings
+from django.db.models import F
+from django.utils import timezone
+
+from lipsync_site.jobs.models import EventKind, Job, Status
+from lipsync_site.jobs.workflow import policy
+from lipsync_site.jobs.workflow.leases import Lease
+from lipsync_site.jobs.workflow.policy import Say
+from lipsync_site.jobs.workflow.settle import settle
+from lipsync_site.media.lipsync_check import check_output
+from lipsync_site.media.models import Asset
+from lipsync_site.media.probe import MediaRejected
+from lipsync_site.media.services import store_file
+from lipsync_site.providers.base import InputRejected, ProviderError, RetryableError
+from lipsync_site.providers.registry import get_provider
+from lipsync_site.providers.routes import get_route
+
+logger = logging.getLogger(__name__)
+
+
+def collect_job(job_id) -> None:
+    job = Job.objects.select_related("hold").get(pk=job_id)
+    if job.status != Status.COLLECTING:
+        return
+    lease = Lease()
+    if not lease.claim(
+        Job.objects.filter(pk=job.pk, status=Status.COLLECTING),
+        collect_attempts=F("collect_attempts") + 1,
+        enqueued_at=None,
+    ):
+        return  # another worker is collecting it
+    job.refresh_from_db()
+    if job.collect_attempts > policy.MAX_COLLECT_ATTEMPTS:
+        _fail(job, lease, Say.NOT_COLLECTED)
+        return
+    route = get_route(job.route_id)
+    provider = get_provider(job.provider)
+    try:
+        outputs = [output for output in provider.outputs(job.provider_request_id) if output.kind == "video"]
+        if not outputs:
+            raise InputRejected(Say.NO_VIDEO)
+        scratch = Path(settings.VAR_DIR) / "scratch"
+        scratch.mkdir(parents=True, exist_ok=True)
+        with lease.heartbeat(job.pk), tempfile.TemporaryDirectory(dir=scratch) as workdir:
+            target = Path(workdir) / "output.bin"
+            provider.download(outputs[0], target, max_bytes=settings.PROVIDER_DOWNLOAD_MAX_BYTES)
+            asset = store_file(owner=job.owner, path=target, kind="video", origin=Asset.Origin.OUTPUT, original_name="")
+            check_fields = _output_check(job, target, Path(workdir))
+    except MediaRejected as exc:
+        _fail(job, lease, Say.unplayable(exc.message))
+        return
+    except RetryableError as exc:
+        # Collecting is safe to repeat: give the lease back; the sweep enqueues it again.
+        job.log(f"Download interrupted ({exc.message}); will try again.", kind=EventKind.COLLECT_RETRY, actor="worker")
+        lease.release(job.pk, enqueued_at=timezone.now())
+        return
+    except ProviderError as exc:
+        _fail(job, lease, exc.message, actor="provider", payload=exc.payload)
+        return
+    seconds = asset.duration_seconds or job.estimated_seconds
+    charged = min(job.hold.amount, route.estimate_credits(seconds))
+    delivered = settle(
+        job,
+        to=Status.SUCCEEDED,
+        why=f"Output ready ({seconds:.1f} s); {charged} credits charged.",
+        kind=EventKind.COLLECT_SUCCEEDED,
+        actor="worker",
+        charge=charged,
+        receipt=f"{route.label}, {seconds:.1f} s",
+        allowed_from={Status.COLLECTING},
+        lease=lease,  # taken over while we downloaded: the successor settles
+        output=asset,
+        progress=1.0,
+        **check_fields,
+    )
+    if delivered and check_fields.get("mouth_moving") is False:
+        job.log(
+            f"Output check: the mouth may not be moving (score {check_fields['lipsync_score']:.2f}).",
+            kind=EventKind.CHECK_FLAGGED,
+            actor="worker",
+        )
+
+
+def _fail(job: Job, lease: Lease, message: str, *, actor: str = "worker", payload=None) -> None:
+    settle(job, to=Status.FAILED, why=message, kind=EventKind.COLLECT_FAILED, actor=actor, payload=payload, lease=lease)
+
+
+def _output_check(job: Job, video: Path, workdir: Path) -> dict:
+    """Does the mouth follow the voice? Score, drift and poster for the job row.
+
+    A check that cannot run must not cost the user their output: it is logged and skipped.
+    """
+    try:
+        voice = Path(job.voice.file.path) if job.voice_id else None
+        check = check_output(video, voice)
+        fields = {
+            "lipsync_score": check.score if check.face_found else 0.0,
+            "mouth_moving": check.mouth_moving,
+            "duration_drift_seconds": check.drift_seconds,
+        }
+        if check.poster_jpeg:
+            poster_path = workdir / "poster.jpg"
+            poster_path.write_bytes(check.poster_jpeg)
+            fields["poster"] = store_file(
+                owner=job.owner, path=poster_path, kind="image", origin=Asset.Origin.DERIVED, original_name=""
+            )
+        return fields
+    except Exception:
+        logger.exception("Output check of job %s failed", job.pk)
+        return {}
