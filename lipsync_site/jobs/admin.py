@@ -42,13 +42,12 @@ class JobAdmin(admin.ModelAdmin):
 
     @admin.display(description="Lip-sync check", ordering="lipsync_score")
     def lipsync_check(self, obj):
-        if obj.mouth_moving is None:
+        if not obj.checked:
             return "-"
-        if obj.mouth_moving:
-            return format_html("{} ({})", "moving", f"{obj.lipsync_score:.2f}")
-        return format_html(
-            '<strong class="check-flagged">{}</strong> ({})', "mouth may not be moving", f"{obj.lipsync_score:.2f}"
-        )
+        words = "; ".join(obj.lipsync_words)
+        if obj.lipsync_problems:
+            return format_html('<strong class="check-flagged">{}</strong> ({})', words, f"{obj.lipsync_score:.2f}")
+        return format_html("{} ({})", words, f"{obj.lipsync_score:.2f}")
 
 
 @admin.register(JobEvent)

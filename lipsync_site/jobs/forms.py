@@ -109,6 +109,9 @@ class NewJobForm(forms.Form):
         widget=forms.RadioSelect,
         label="If the voice and the video differ in length",
     )
+    # The face who speaks, by the number the poster shows (media.selectors.speaker_faces):
+    # asked only when preflight found two or more faces. Empty lets the route pick.
+    speaker = forms.IntegerField(required=False, min_value=1, label="Who speaks")
     confirm_no_face = forms.BooleanField(
         required=False,
         label="No face was found, and that is expected: it is a stylized character. Go ahead anyway.",
@@ -259,5 +262,8 @@ class NewJobForm(forms.Form):
             script=script if self.wants_script else "",
             prompt=script if self.shape == InputShape.SCRIPT else "",
             mismatch_mode=data.get("mismatch_mode") or MismatchMode.CUT_OFF,
-            options={"duration": data["duration"]} if data.get("duration") else {},
+            options={
+                **({"duration": data["duration"]} if data.get("duration") else {}),
+                **({"speaker": data["speaker"]} if data.get("speaker") else {}),
+            },
         )

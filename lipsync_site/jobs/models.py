@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import models, transaction
 from django.utils import timezone
 
+from lipsync_site.media import lipsync_check
 from lipsync_site.redaction import redact
 
 
@@ -146,10 +147,16 @@ class Job(models.Model):
     output = models.ForeignKey("media.Asset", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     poster = models.ForeignKey("media.Asset", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     error_message = models.TextField(blank=True)
-    # The output check: does the mouth move with the speech? (see media.lipsync_check)
+    # The output check: does the mouth move with the speech, in time? (see media.lipsync_check)
     lipsync_score = models.FloatField(null=True, blank=True)
     mouth_moving = models.BooleanField(null=True, blank=True)
     duration_drift_seconds = models.FloatField(null=True, blank=True)
+    # + the mouth moves after the sound (late), - before it; null when it cannot be told.
+    lipsync_offset_ms = models.IntegerField(null=True, blank=True)
+    # The rest of the check, for the page and the admin: the faces on the output's poster
+    # (index, box, which was checked), the share of frames the face was followed in, and
+    # whether the sound runs on past the picture.
+    lipsync_details = models.JSONField(default=dict, blank=True)
 
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -195,6 +202,42 @@ class Job(models.Model):
         if state == "refunded":
             return f"{self.charged_credits} refunded"
         return f"{self.estimated_credits} {state}"
+
+    @property
+    def checked(self) -> bool:
+        """The output check ran on this job's output."""
+        return self.mouth_moving is not None
+
+    @property
+    def lipsync_words(self) -> list[str]:
+        """The output check in a few phrases a marketer reads at a glance: "the mouth
+        follows the voice", "about 200 ms late", "the last 47 s have no picture"."""
+        if not self.checked:
+            return []
+        return lipsync_check.in_words(
+            face_found=bool(self.lipsync_details.get("face_found", self.lipsync_score)),
+            score=self.lipsync_score,
+            offset_ms=self.lipsync_offset_ms,
+            drift_seconds=self.duration_drift_seconds,
+            sound_outlasts_picture=self.lipsync_details.get("sound_outlasts_picture", True),
+        )
+
+    @property
+    def lipsync_problems(self) -> list[str]:
+        """What the check flags: no_face, still_mouth, offset, drift (empty when all is well)."""
+        if not self.checked:
+            return []
+        return lipsync_check.problems(
+            face_found=bool(self.lipsync_details.get("face_found", self.lipsync_score)),
+            mouth_moving=self.mouth_moving,
+            offset_ms=self.lipsync_offset_ms,
+            drift_seconds=self.duration_drift_seconds,
+        )
+
+    @property
+    def speaker_index(self) -> int | None:
+        """The face the user chose as the one who speaks (1 = leftmost), if they chose."""
+        return self.options.get("speaker")
 
     def elapsed_seconds(self) -> float:
         end = self.finished_at or timezone.now()

@@ -8,7 +8,9 @@ from lipsync_site.jobs.quote import BATCH_SHAPES, quote
 from lipsync_site.jobs.workflow.policy import CANCELLABLE_STATES
 from lipsync_site.media import links
 from lipsync_site.media.intake import Intake
+from lipsync_site.media.models import Asset
 from lipsync_site.media.preflight import run_checks
+from lipsync_site.media.selectors import speaker_faces
 from lipsync_site.providers.routes import get_route
 
 
@@ -31,7 +33,6 @@ def job_page_context(job: Job, user) -> dict:
         context["download_url"] = links.user_url(job.output, links.Purpose.DOWNLOAD, user=user)
         if job.poster_id:
             context["poster_url"] = links.user_url(job.poster, links.Purpose.VIEW, user=user)
-        context["drift_noticeable"] = abs(job.duration_drift_seconds or 0) >= 0.1
     return context
 
 
@@ -52,8 +53,18 @@ def new_job_context(user, form, intake: Intake) -> dict:
         voices = voices[:1]
     script = (data.get("script") or "").strip()
     checks = run_checks(
-        video=video, portrait=portrait, voices=voices, confirmed_no_face=bool(data.get("confirm_no_face"))
+        video=video,
+        portrait=portrait,
+        voices=voices,
+        confirmed_no_face=bool(data.get("confirm_no_face")),
+        mismatch_mode=data.get("mismatch_mode") or "",
     )
+    picture = video or portrait
+    # Two faces or more: the user says who speaks, on the poster (numbered outlines).
+    speakers = speaker_faces(picture) if picture is not None else []
+    if len(speakers) < 2:
+        speakers = []
+    speaker_poster = (picture if picture.kind == Asset.Kind.IMAGE else picture.poster) if speakers else None
     ready = bool((video or not form.wants_video) and (portrait or not form.wants_portrait))
     ready = ready and bool(voices or not form.wants_voice or form.voice_optional)
     ready = ready and bool(script or not form.wants_script)
@@ -96,4 +107,18 @@ def new_job_context(user, form, intake: Intake) -> dict:
         "ready": ready,
         "can_start": ready and offer.chosen is not None and not blocks,
         "balance": balance,
+        # For the speaker choice: the faces (index; x, y, width, height in the poster's
+        # pixels; percent for CSS outlines) and the poster they are drawn on.
+        "speakers": speakers,
+        "speaker_poster_url": (
+            links.user_url(speaker_poster, links.Purpose.VIEW, user=user) if speaker_poster is not None else ""
+        ),
+        "speaker_chosen": _int(data.get("speaker")),
     }
+
+
+def _int(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None

@@ -21,6 +21,8 @@ from lipsync_site.media.mismatch import MismatchMode
 from lipsync_site.media.models import Asset
 from lipsync_site.media.prepare import prepare_voice
 from lipsync_site.media.probe import MediaRejected
+from lipsync_site.media.render import remap_problem
+from lipsync_site.media.selectors import speaker_box
 from lipsync_site.media.services import discard_new_files, store_upload
 from lipsync_site.providers.catalog import Route
 from lipsync_site.providers.routes import get_route
@@ -74,9 +76,25 @@ def _check_fit(route: Route, *, shape, video, portrait, voice, inputs: JobInputs
         mismatch_mode=inputs.mismatch_mode,
         options=inputs.options,
     )
+    if inputs.mismatch_mode == MismatchMode.REMAP and video is not None and voice is not None:
+        problems.append(remap_problem(video.duration_seconds or 0.0, voice.duration_seconds or 0.0))
+    problems = [problem for problem in problems if problem]
     if problems:
         raise MediaRejected(" ".join(problems))
     return seconds
+
+
+def _with_speaker(options: dict, picture: Asset | None) -> dict:
+    """The job's options with the chosen speaker's face (``speaker``, the number the form
+    showed) resolved to its box in the frame (``speaker_box``), which the provider and the
+    output check use. Raises MediaRejected for a number that is not on the picture."""
+    index = options.get("speaker")
+    if index is None:
+        return options
+    box = speaker_box(picture, int(index)) if picture is not None else None
+    if box is None:
+        raise MediaRejected(f"There is no face {index} in the picture; choose one of the numbered faces.")
+    return {**options, "speaker": int(index), "speaker_box": list(box)}
 
 
 def _create_one(
@@ -174,6 +192,7 @@ def create_job(*, owner, inputs: JobInputs, consent: Consent) -> Job:
         video = _store(owner, inputs.source_video, "video", stored)
         portrait = _store(owner, inputs.portrait, "image", stored)
         voice = _store(owner, inputs.voice, "audio", stored)
+        inputs.options = _with_speaker(inputs.options, video or portrait)
         seconds = _check_fit(route, shape=inputs.shape, video=video, portrait=portrait, voice=voice, inputs=inputs)
         voice = _prepared_voice(route, video=video, voice=voice, inputs=inputs, stored=stored)
         with transaction.atomic():
@@ -211,6 +230,7 @@ def create_jobs_batch(*, owner, inputs: JobInputs, voices: list[Asset], consents
     try:
         video = _store(owner, inputs.source_video, "video", stored)
         portrait = _store(owner, inputs.portrait, "image", stored)
+        inputs.options = _with_speaker(inputs.options, video or portrait)
         plans = [
             (
                 voice,

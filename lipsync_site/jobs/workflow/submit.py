@@ -73,6 +73,7 @@ def submit_job(job_id) -> None:
             idempotency_key=str(job.id),
             extra=dict(job.options),
             on_progress=_progress_reporter(job, lease) if runs_here else None,
+            speaker_box=_speaker_box(job, route),
         )
         request_id = provider.submit(route, inputs, options)
     except InputRejected as exc:
@@ -110,6 +111,12 @@ def submit_job(job_id) -> None:
 
 def _fail(job: Job, lease: Lease, message: str, *, kind: str, actor: str = "worker", payload=None) -> None:
     settle(job, to=Status.FAILED, why=message, kind=kind, actor=actor, payload=payload, lease=lease)
+
+
+def _speaker_box(job: Job, route: Route) -> tuple[float, float, float, float] | None:
+    """The face the user chose, for routes whose provider can be told who speaks."""
+    box = job.options.get("speaker_box")
+    return tuple(box) if box and route.speaker_choice else None
 
 
 def _input_file(asset: Asset | None, job: Job, route: Route) -> InputFile | None:
