@@ -38,7 +38,7 @@ run: install
 
 test: install-dev
 	@scripts/ensure-chromium
-	$(PY) -m pytest
+	$(PY) -m pytest -n auto
 
 lint: install-dev
 	$(VENV)/bin/ruff check .
