@@ -1,13 +1,15 @@
-"""The jobs' pages: history, the new-job form, the job page and its polled status, cancel,
-and the signed input links providers fetch. Views parse, call one service, render."""
+"""The jobs' pages: history (filters, live rows), compare, the new-job form (and its
+uploads, and running a job again), the job page with its polled status, review marks,
+cancel, and the signed input links providers fetch. Views parse, call one service, render.
+
+Which jobs a user may see is decided in one place, ``selectors.jobs_for``."""
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import Http404, HttpResponseNotModified, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -18,11 +20,11 @@ from django_htmx.http import HTMX_STOP_POLLING, HttpResponseClientRedirect
 
 from lipsync_site.consent.services import ConsentMissing
 from lipsync_site.credits.services import InsufficientCredits
-from lipsync_site.jobs import services
-from lipsync_site.jobs.forms import MAX_VOICES, NewJobForm
-from lipsync_site.jobs.models import EventKind, Job
+from lipsync_site.jobs import selectors, services
+from lipsync_site.jobs.forms import MAX_VOICES, HistoryFilterForm, NewJobForm, ReviewForm
+from lipsync_site.jobs.models import TERMINAL, EventKind, Job
 from lipsync_site.jobs.quote import BATCH_SHAPES, OPTIONAL_AUDIO_SHAPES, shape_inputs
-from lipsync_site.jobs.selectors import job_page_context, new_job_context
+from lipsync_site.jobs.selectors import job_page_context, jobs_for, new_job_context
 from lipsync_site.jobs.workflow.cancel import request_cancel
 from lipsync_site.jobs.workflow.policy import CancelOutcome
 from lipsync_site.media import links
@@ -43,19 +45,53 @@ _KEPT_FIELDS = {
 }
 
 
-def _owned_job(request, job_id) -> Job:
-    # Another user's job is a 404, exactly like a job that does not exist.
-    return get_object_or_404(
-        Job.objects.select_related("output", "poster", "attestation", "hold"), pk=job_id, owner=request.user
-    )
+def _visible_job(request, job_id, *related) -> Job:
+    # A job the user may not see is a 404, exactly like a job that does not exist.
+    jobs = jobs_for(request.user)
+    return get_object_or_404(jobs.select_related(*related) if related else jobs, pk=job_id)
 
 
 @login_required
 @require_GET
 def job_list(request):
-    jobs = Job.objects.filter(owner=request.user).select_related("hold")
-    page = Paginator(jobs, 20).get_page(request.GET.get("page"))
-    return render(request, "jobs/list.html", {"page": page})
+    """History: filters and search in the URL, pages by keyset, rows in flight kept live."""
+    filters = HistoryFilterForm(request.GET)
+    query = filters.query()
+    page = selectors.history_page(
+        request.user,
+        query,
+        before=request.GET.get("before", ""),
+        after=request.GET.get("after", ""),
+        oldest=request.GET.get("oldest") == "1",
+    )
+    context = {"page": page, "filters": filters, "query": query, "filter_params": filters.params()}
+    response = render(request, "jobs/list.html", context)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+@login_required
+@require_GET
+def job_rows(request):
+    """The history rows of jobs in flight, swapped in place (one request for every such row
+    on screen); 286 stops the polling once none of them is in flight any more."""
+    rows = selectors.history_rows(request.user, request.GET.getlist("id"))
+    in_flight = [job for job in rows if job.in_flight]
+    response = render(request, "jobs/partials/history_live.html", {"rows": rows, "in_flight": in_flight})
+    if not in_flight:
+        response.status_code = HTMX_STOP_POLLING
+    return response
+
+
+@login_required
+@require_GET
+def job_compare(request):
+    """Two to four outputs side by side, played, paused and seeked together."""
+    jobs = selectors.compared_jobs(request.user, request.GET.getlist("job"))
+    reviews = selectors.latest_reviews(jobs)
+    for job in jobs:
+        job.latest_review = reviews.get(job.pk)
+    return render(request, "jobs/compare.html", {"jobs": jobs, "max": selectors.COMPARE_MAX})
 
 
 def _chosen_shape(data) -> str:
@@ -99,6 +135,16 @@ def job_new(request):
     fails keeps nothing this request stored.
     """
     if request.method == "GET":
+        rerun = selectors.rerun_of(request.user, request.GET["rerun"]) if request.GET.get("rerun") else None
+        if rerun is not None:
+            # Run again: the same media and answers, as if checked; consent is ticked anew.
+            initial, intake = rerun
+            form = NewJobForm(_rerun_data(initial, intake), voice_count=0)
+            form.is_valid()
+            form.errors.clear()
+            context = new_job_context(request.user, form, intake)
+            context["rerun"] = initial["rerun"]
+            return render(request, "jobs/new.html", context)
         form = NewJobForm(initial={"shape": _chosen_shape(request.GET)})
         return render(request, "jobs/new.html", new_job_context(request.user, form, Intake()))
 
@@ -146,6 +192,54 @@ def job_new(request):
     return response
 
 
+def _rerun_data(initial: dict, intake: Intake):
+    from django.http import QueryDict
+
+    data = QueryDict(mutable=True)
+    for name, value in initial.items():
+        data[name] = str(value)
+    if intake.video:
+        data["video_asset"] = str(intake.video.pk)
+    if intake.portrait:
+        data["portrait_asset"] = str(intake.portrait.pk)
+    data.setlist("voice_assets", [str(voice.pk) for voice in intake.voices])
+    if intake.evidence:
+        data["evidence_asset"] = str(intake.evidence.pk)
+    return data
+
+
+@login_required
+@require_POST
+def job_upload(request):
+    """One slot's file(s), uploaded by the form's script with a progress bar: stored (probed,
+    analysed) at once; the answer names the stored assets the form then keeps by id, or
+    says why the file was refused. Without JavaScript the form uploads with its check."""
+    slot = request.POST.get("slot", "")
+    if slot not in _UPLOAD_FIELDS:
+        return JsonResponse({"error": "Unknown upload slot."}, status=400)
+    if getattr(request, "upload_too_large", False):
+        cap = settings.MEDIA_UPLOAD_MAX_BYTES / 1024**2
+        return JsonResponse({"error": f"This file is larger than the upload limit of {cap:.0f} MB."}, status=413)
+    if getattr(request, "upload_interrupted", False):
+        return JsonResponse({"error": "The upload was interrupted before it finished. Please try again."}, status=400)
+    files = request.FILES.getlist("file")
+    if not files:
+        return JsonResponse({"error": "No file arrived. Please choose it again."}, status=400)
+    intake = take_media(owner=request.user, kept={}, uploads={slot: files}, max_voices=MAX_VOICES)
+    if intake.refused:
+        return JsonResponse({"error": " ".join(message for _, message in intake.errors)}, status=400)
+    stored = {"video": [intake.video], "portrait": [intake.portrait], "evidence": [intake.evidence]}.get(
+        slot, intake.voices
+    )
+    return JsonResponse(
+        {
+            "slot": slot,
+            "field": _KEPT_FIELDS[slot],
+            "assets": [{"id": str(asset.pk), "name": asset.display_name} for asset in stored if asset is not None],
+        }
+    )
+
+
 def _redirect(request, url: str):
     return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
 
@@ -166,6 +260,8 @@ def _start(request, form, context) -> list[Job]:
     if chosen is not None and chosen.credits > available:
         jobs = f"These {len(chosen.seconds)} jobs need" if len(chosen.seconds) > 1 else "This job needs"
         form.add_error(None, f"{jobs} {chosen.credits} credits and you have {available} available.")
+    if form.voice == "optional" and context["voices"] and not form.cleaned_data.get("voice_provenance"):
+        form.add_error("voice_provenance", "Tell us whose voice is in your recording and what gives you the right.")
     if form.errors or chosen is None:
         return []
     voices = context["voices"] or [None]
@@ -190,27 +286,69 @@ def _start(request, form, context) -> list[Job]:
 @login_required
 @require_GET
 def job_detail(request, job_id):
-    job = _owned_job(request, job_id)
-    return render(request, "jobs/detail.html", job_page_context(job, request.user))
+    job = _visible_job(request, job_id, "output", "poster", "attestation", "hold")
+    context = job_page_context(job, request.user)
+    context["review_form"] = ReviewForm()
+    return render(request, "jobs/detail.html", context)
 
 
 @login_required
 @require_GET
 @vary_on_headers("HX-Request")
 def job_status(request, job_id):
-    """The polled fragment: rendered with 286 once the job is terminal, so htmx swaps
-    in the final state (player, download) and stops polling."""
-    job = _owned_job(request, job_id)
-    response = TemplateResponse(request, "jobs/detail.html#status", job_page_context(job, request.user))
-    if job.is_terminal:
+    """The polled fragment, the hottest path: one narrow query while the job is in flight,
+    and 304 when nothing it shows has changed (its ETag). Once the job is finished the
+    final state (player, download) is rendered with 286, so htmx swaps it in and stops."""
+    job = selectors.status_snapshot(request.user, job_id)
+    if job is None:
+        raise Http404
+    if job.status in TERMINAL:
+        job = selectors.finished_job(request.user, job_id)
+        response = TemplateResponse(request, "jobs/detail.html#status", selectors.status_context(job, request.user))
         response.status_code = HTMX_STOP_POLLING
+        return response
+    etag = selectors.status_etag(job)
+    if etag in request.headers.get("If-None-Match", ""):
+        response = HttpResponseNotModified()
+    else:
+        response = TemplateResponse(request, "jobs/detail.html#status", selectors.status_context(job, request.user))
+    response["ETag"] = etag
+    # Revalidate every time: the page polls, and a stale copy would freeze the progress bar.
+    response["Cache-Control"] = "private, no-cache"
     return response
 
 
 @login_required
 @require_POST
+def job_review(request, job_id):
+    """Mark a delivered output approved, needing changes or rejected, with a comment."""
+    job = _visible_job(request, job_id)
+    form = ReviewForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose approved, needs changes or rejected.")
+        return redirect("jobs:detail", job_id=job.id)
+    try:
+        services.mark_output(
+            job=job, author=request.user, verdict=form.cleaned_data["verdict"], comment=form.cleaned_data["comment"]
+        )
+    except ValueError as exc:
+        messages.error(request, f"This output cannot be reviewed: {exc}.")
+    else:
+        messages.success(request, f"Marked \u201c{form.verdict_label}\u201d.")
+    return redirect(request.POST.get("next") if _safe_next(request) else reverse("jobs:detail", args=[job.id]))
+
+
+def _safe_next(request) -> bool:
+    from django.utils.http import url_has_allowed_host_and_scheme
+
+    target = request.POST.get("next", "")
+    return bool(target) and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()})
+
+
+@login_required
+@require_POST
 def job_cancel(request, job_id):
-    job = _owned_job(request, job_id)
+    job = _visible_job(request, job_id)
     outcome = request_cancel(job, actor=f"user:{request.user.pk}")
     level = messages.INFO if outcome == CancelOutcome.CANCELLED else messages.WARNING
     messages.add_message(request, level, outcome.message)
