@@ -53,12 +53,14 @@ PICTURES = ("video", "portrait", "generated")
 VOICES = ("recording", "generated", "optional")
 
 _LIKENESS_V3 = {
-    ("video", "recording"): "The person shown in the video agreed to have their lips re-synced to this voice.",
-    ("video", "generated"): "The person shown in the video agreed to be shown saying this script in a generated voice.",
-    ("portrait", "recording"): "The person in the portrait agreed to have their photo animated to speak "
-    "with this voice.",
-    ("portrait", "generated"): "The person in the portrait agreed to have their photo animated to say this "
-    "script in a generated voice.",
+    ("video", "recording"): "The person shown in the video agreed to this use of their likeness: their lips "
+    "re-synced to this voice.",
+    ("video", "generated"): "The person shown in the video agreed to this use of their likeness: shown saying "
+    "this script in a generated voice.",
+    ("portrait", "recording"): "The person in the portrait agreed to this use of their likeness: their photo "
+    "animated to speak with this voice.",
+    ("portrait", "generated"): "The person in the portrait agreed to this use of their likeness: their photo "
+    "animated to say this script in a generated voice.",
     ("generated", "optional"): "The clip will not depict a real, identifiable person, or that person agreed "
     "to appear in it (and to say this script).",
 }

@@ -189,6 +189,9 @@ class NewJobForm(forms.Form):
         # marked hx-preserve, matched by id). Errors render beside them, outside.
         for name in CONSENT_ANSWERS + [f"speaker_name_{index}" for index in range(1, voice_count + 1)]:
             self.fields[name].widget.attrs["hx-preserve"] = "true"
+        # So does the script being typed (a check only sends it on change, and may come back
+        # while the user is still typing).
+        self.fields["script"].widget.attrs["hx-preserve"] = "true"
 
     def _word_consent(self) -> None:
         """Ask about what this kind of job really involves (a script-only clip shows no one's
