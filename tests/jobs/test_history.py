@@ -81,7 +81,8 @@ def test_cancelled_and_rejected_jobs_say_released_not_held(owner_client, owner, 
 
 def test_pages_by_keyset_from_newest_to_oldest_and_back(owner_client, owner):
     studio.bulk_history(owner, 45)
-    ordered = [str(pk) for pk in Job.objects.filter(owner=owner).order_by("-created_at", "-id").values_list("id", flat=True)]
+    newest_first = Job.objects.filter(owner=owner).order_by("-created_at", "-id")
+    ordered = [str(pk) for pk in newest_first.values_list("id", flat=True)]
     first = owner_client.get(reverse("jobs:list")).content.decode()
     assert rows(first) == ordered[:20] and 'id="page-newer"' not in first
     older = re.search(r'href="\?before=([^"]+)" id="page-older"', first).group(1)

@@ -157,4 +157,4 @@ def test_review_redirects_only_to_this_site(owner_client, make_job, output):
         reverse("jobs:review", args=[job.id]), {"verdict": "approved", "next": "https://evil.example/"}
     )
     assert response["Location"] == reverse("jobs:detail", args=[job.id])
-    assert Status.SUCCEEDED == Job.objects.get(pk=job.pk).status
+    assert Job.objects.get(pk=job.pk).status == Status.SUCCEEDED

@@ -162,4 +162,4 @@ def test_outsider_cannot_run_someone_elses_job_again(client, outsider, make_job)
     job = make_job()
     client.force_login(outsider)
     html = client.get(reverse("jobs:new"), {"rerun": job.id}).content.decode()
-    assert 'id="rerun-note"' not in html and str(job.video_id if hasattr(job, "video_id") else job.source_video_id) not in html
+    assert 'id="rerun-note"' not in html and str(job.source_video_id) not in html
