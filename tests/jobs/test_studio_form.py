@@ -41,7 +41,7 @@ def test_with_every_cloud_route_simulated_the_local_draft_is_suggested(owner_cli
 def test_with_a_key_the_premium_route_is_suggested(owner_client, face_clip, voice, settings):
     settings.RUNCOMFY_API_KEY = "rc-test-key"
     html = check(owner_client, shape="video_audio", source_video=upload(face_clip), voice_audio=upload(voice))
-    assert re.search(r'Suggested: <strong>Sync Labs sync v2 Pro</strong>', html)
+    assert re.search(r"Suggested: <strong>Sync Labs sync v2 Pro</strong>", html)
 
 
 def test_a_job_started_on_a_simulated_route_is_marked_simulated(owner_client, owner, face_clip, voice, settings):
