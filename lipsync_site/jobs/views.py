@@ -9,8 +9,9 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponseNotModified, JsonResponse
+from django.http import Http404, HttpResponse, HttpResponseNotModified, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import get_template
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
@@ -311,7 +312,9 @@ def job_status(request, job_id):
     if etag in request.headers.get("If-None-Match", ""):
         response = HttpResponseNotModified()
     else:
-        response = TemplateResponse(request, "jobs/detail.html#status", selectors.status_context(job, request.user))
+        # Rendered from the job alone: no context processors, no CSRF token (see the template).
+        context = {**selectors.status_context(job, request.user), "polled": True}
+        response = HttpResponse(get_template("jobs/detail.html#status").render(context))
     response["ETag"] = etag
     # Revalidate every time: the page polls, and a stale copy would freeze the progress bar.
     response["Cache-Control"] = "private, no-cache"
@@ -352,7 +355,7 @@ def job_cancel(request, job_id):
     outcome = request_cancel(job, actor=f"user:{request.user.pk}")
     level = messages.INFO if outcome == CancelOutcome.CANCELLED else messages.WARNING
     messages.add_message(request, level, outcome.message)
-    return redirect("jobs:detail", job_id=job.id)
+    return _redirect(request, reverse("jobs:detail", args=[job.id]))
 
 
 @require_GET

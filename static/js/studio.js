@@ -157,6 +157,19 @@
     if (form && form.id === "history-filters" && event.target.name !== "q") form.requestSubmit();
     if (form && form.id === "compare-form") updateCompareButton(form);
   });
+  // Empty filters stay out of the URL, so a shared link says only what was chosen.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (form.id !== "history-filters") return;
+    Array.prototype.forEach.call(form.elements, function (field) {
+      if (field.name && !field.value) field.disabled = true;
+    });
+  });
+  window.addEventListener("pageshow", function () {
+    // Coming back (the back button keeps the page): the fields are usable again.
+    var form = document.getElementById("history-filters");
+    if (form) Array.prototype.forEach.call(form.elements, function (field) { field.disabled = false; });
+  });
   function updateCompareButton(form) {
     var button = form.querySelector("#compare-selected");
     if (!button) return;
@@ -218,8 +231,14 @@
       player.addEventListener("pause", function () { if (!mirroring) pauseAll(player); });
       player.addEventListener("seeking", function () {
         if (mirroring || !player.paused) return;
+        var target = player.currentTime;
+        // Our own seeks arrive here too: pass on only a seek the others have not made.
+        var behind = players.some(function (other) {
+          return other !== player && Math.abs(other.currentTime - Math.min(target, (other.duration || target) - 0.01)) > 0.05;
+        });
+        if (!behind) return;
         mirroring = true;
-        seekAll(player.currentTime, player);
+        seekAll(target, player);
         mirroring = false;
       });
     });
