@@ -143,19 +143,19 @@ def audio_checks(voice: Asset, *, subject: str) -> list[Check]:
                 "audio_level",
                 BLOCK,
                 subject,
-                f"The recording is silent or nearly so (average {levels['rms_dbfs']:.0f} dBFS, "
-                f"sound in {levels['active_fraction']:.0%} of it).",
+                f"The recording is silent or nearly so: there is sound in only {levels['active_fraction']:.0%} of it.",
                 ADVICE["silent"],
             )
         ]
-    checks = [Check("audio_level", PASS, subject, f"Speech level {levels['rms_dbfs']:.0f} dBFS.")]
+    checks = [Check("audio_level", PASS, subject, "The voice is at a good level.")]
     if levels["clipped_fraction"] > CLIPPED_FRACTION:
         checks.append(
             Check(
                 "audio_clipped",
                 WARN,
                 subject,
-                f"The recording is clipped ({levels['clipped_fraction']:.1%} of samples at full scale).",
+                f"The recording is distorted in places: too loud, so {levels['clipped_fraction']:.1%} of it is cut off "
+                "at full volume (clipped).",
                 ADVICE["clipped"],
             )
         )

@@ -63,6 +63,11 @@ def library(marketer, media_dir):
     german = job("Spring launch German draft", "local-draft")
     factories.end(german, "The draft engine stopped.")
     running = job("Spring launch Spanish dub", "sync-v2")
+    # The poster frame creation takes from the source video (intake makes one per upload).
+    poster = factories.stored_file(
+        marketer, mediafactory.make_image(media_dir / "poster.png", picture=mediafactory.astronaut()), "image"
+    )
+    Job.objects.filter(owner=marketer).update(poster=poster)
     return {"french": french, "kling": kling, "german": german, "running": running}
 
 
@@ -77,6 +82,7 @@ def test_find_compare_approve_and_run_again(page, live_server, marketer, library
     sign_in(page, live_server, marketer)
     page.goto(f"{live_server.url}/jobs/")
     expect(page.locator("#history tbody tr")).to_have_count(4)
+    expect(page.locator("#history img.thumb")).to_have_count(4)
     shoot(page, "history-desktop")
 
     page.fill("input[name=q]", "French")
