@@ -305,7 +305,9 @@ def job_status(request, job_id):
         raise Http404
     if job.status in TERMINAL:
         job = selectors.finished_job(request.user, job_id)
-        response = TemplateResponse(request, "jobs/detail.html#status", selectors.status_context(job, request.user))
+        # The last poll also brings the page's credits line up to date (charged or released).
+        context = {**selectors.status_context(job, request.user), "final_poll": True}
+        response = TemplateResponse(request, "jobs/detail.html#status", context)
         response.status_code = HTMX_STOP_POLLING
         return response
     etag = selectors.status_etag(job)

@@ -66,7 +66,10 @@ def test_finished_job_stops_polling_with_its_player(owner_client, make_job, outp
     job = studio.deliver(make_job(), output)
     response = owner_client.get(reverse("jobs:status", args=[job.id]), headers=HX)
     assert response.status_code == 286
-    assert 'id="result-player"' in response.content.decode()
+    html = response.content.decode()
+    assert 'id="result-player"' in html
+    # The page's credits line, rendered while the job ran, is brought up to date too.
+    assert '<dd id="job-credits-line" hx-swap-oob="true">' in html and "charged" in html
 
 
 def test_page_refreshes_itself_without_javascript_only_while_in_flight(owner_client, make_job, output):
