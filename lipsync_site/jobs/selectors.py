@@ -12,6 +12,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 
+from django.conf import settings
 from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
@@ -371,6 +372,7 @@ def new_job_context(user, form, intake: Intake) -> dict:
     _add_previews(user, video=video, portrait=portrait, voices=voices)
     limit = script_limit(form.routes)
     return {
+        "upload_max_bytes": settings.MEDIA_UPLOAD_MAX_BYTES,
         "lengths": _lengths(video, voices),
         "script_limit": limit,
         "script_length": len(script),

@@ -41,6 +41,17 @@
     var files = Array.prototype.slice.call(input.files);
     if (!files.length) return;
     if (box.studioUpload) box.studioUpload.abort();
+    var limit = parseInt(form.dataset.maxBytes || "0", 10);
+    var tooBig = files.filter(function (file) { return limit && file.size > limit; });
+    if (tooBig.length) {
+      // Said before a single byte is sent: the server would cut the upload off anyway.
+      var problemBox = box.querySelector(".upload-error");
+      problemBox.textContent = tooBig[0].name + " is " + megabytes(tooBig[0].size) + "; the upload limit is " +
+        megabytes(limit) + ". Export a shorter or smaller file and choose it again.";
+      problemBox.hidden = false;
+      input.value = "";
+      return;
+    }
     var data = new FormData();
     data.append("slot", box.dataset.slot);
     files.forEach(function (file) { data.append("file", file); });

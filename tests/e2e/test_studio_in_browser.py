@@ -279,3 +279,15 @@ def test_phone_layout_and_screenshots(page, live_server, marketer, library):
     )
     assert style[0] == "not-allowed" and style[1] != "rgb(79, 70, 229)"
     assert reverse("jobs:new") in page.url
+
+
+def test_a_file_over_the_limit_is_refused_before_it_is_sent(page, live_server, marketer, media_dir, settings):
+    settings.MEDIA_UPLOAD_MAX_BYTES = 100 * 1024
+    voice = mediafactory.make_audio(media_dir / "voice.wav", seconds=5.0)  # about 430 KB
+    sign_in(page, live_server, marketer)
+    page.goto(f"{live_server.url}/jobs/new/")
+    requests = []
+    page.on("request", lambda request: requests.append(request.url))
+    page.set_input_files("input[name=voice_audio]", str(voice))
+    expect(page.locator("#upload-voice_audio .upload-error")).to_contain_text("the upload limit is 0.1 MB")
+    assert not [url for url in requests if "/jobs/new/" in url]
