@@ -101,8 +101,9 @@
       try { answer = JSON.parse(xhr.responseText); } catch (error) { answer = {}; }
       if (xhr.status === 200 && answer.assets) {
         finish("");
-        keep(form.isConnected ? form : document.getElementById("new-job-form"), answer.field,
-          answer.assets.map(function (asset) { return asset.id; }));
+        var ids = answer.assets.map(function (asset) { return asset.id; });
+        unconfirmed[answer.field] = { ids: ids, tries: 0 };
+        keep(form.isConnected ? form : document.getElementById("new-job-form"), answer.field, ids);
         recheck(document.getElementById("new-job-form"));
       } else {
         finish(answer.error || "The upload failed (" + xhr.status + "). Please choose the file again.");
@@ -117,6 +118,44 @@
     cancel.onclick = function () { xhr.abort(); };
     xhr.send(data);
   }
+
+  // A check that failed on the way (a busy server, a dropped connection) is tried again,
+  // twice, so what was uploaded still gets its routes and cost.
+  var checkRetries = 0;
+  function checkFailed(event) {
+    var source = event.detail && event.detail.elt;
+    var form = document.getElementById("new-job-form");
+    if (!form || !source || !form.contains(source) || source.id !== "media-fieldset") return;
+    if (checkRetries >= 2) return;
+    checkRetries += 1;
+    setTimeout(function () { recheck(document.getElementById("new-job-form")); }, 800 * checkRetries);
+  }
+  document.addEventListener("htmx:responseError", checkFailed);
+  document.addEventListener("htmx:sendError", checkFailed);
+  // Uploads the server has not yet rendered back as kept. A check that was already on its
+  // way when an upload finished can come back without it: the id is put back, and the
+  // form checked again.
+  var unconfirmed = {};
+  document.addEventListener("htmx:afterSwap", function (event) {
+    if (!event.detail || !event.detail.target || event.detail.target.id !== "new-job-form") return;
+    checkRetries = 0;
+    var form = document.getElementById("new-job-form");
+    if (!form) return;
+    var missing = false;
+    Object.keys(unconfirmed).forEach(function (field) {
+      var wanted = unconfirmed[field];
+      var present = Array.prototype.map.call(
+        form.querySelectorAll('input[type=hidden][name="' + field + '"]'), function (hidden) { return hidden.value; });
+      if (wanted.ids.every(function (id) { return present.indexOf(id) >= 0; }) || wanted.tries >= 2) {
+        delete unconfirmed[field];
+      } else {
+        wanted.tries += 1;
+        keep(form, field, wanted.ids);
+        missing = true;
+      }
+    });
+    if (missing) recheck(form);
+  });
 
   // Capture phase on the document: the form's script handles a chosen file before htmx's
   // "check on change" would send it along with the whole form.
