@@ -9,12 +9,13 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponse, HttpResponseNotModified, JsonResponse
+from django.http import Http404, HttpResponse, HttpResponseNotModified, JsonResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import get_template
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HTMX_STOP_POLLING, HttpResponseClientRedirect
@@ -193,9 +194,8 @@ def job_new(request):
     return response
 
 
-def _rerun_data(initial: dict, intake: Intake):
-    from django.http import QueryDict
-
+def _rerun_data(initial: dict, intake: Intake) -> QueryDict:
+    """The answers of a job run again, as if the form had posted them."""
     data = QueryDict(mutable=True)
     for name, value in initial.items():
         data[name] = str(value)
@@ -344,8 +344,6 @@ def job_review(request, job_id):
 
 
 def _safe_next(request) -> bool:
-    from django.utils.http import url_has_allowed_host_and_scheme
-
     target = request.POST.get("next", "")
     return bool(target) and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()})
 
