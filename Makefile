@@ -32,6 +32,7 @@ install-dev: $(DEV_STAMP)
 
 run: install
 	$(PY) manage.py migrate --noinput
+	$(PY) manage.py createcachetable
 	$(PY) manage.py seed_demo
 	@echo "Starting web (http://127.0.0.1:8000), worker, tracker and provider simulators; Ctrl-C stops them all."
 	$(VENV)/bin/honcho -f Procfile.dev start

@@ -32,6 +32,7 @@ sys.path.insert(0, str(ROOT))
 SIMULATOR = """
 import sys
 from lipsync_site.providers.simulators.runcomfy import RunComfySimulator
+from tests.factories import workspace_of
 RunComfySimulator(port=int(sys.argv[1]), queue_polls=2, running_polls=1).serve_forever()
 """
 
@@ -78,6 +79,7 @@ def main() -> None:
     from lipsync_site.jobs.tracker import Tracker, summarise_lags
     from lipsync_site.jobs.workflow.policy import poll_interval
     from lipsync_site.media.models import Asset
+    from lipsync_site.workspaces.services import create_workspace
 
     call_command("migrate", verbosity=0)
     simulator = subprocess.Popen([sys.executable, "-c", SIMULATOR, str(port)], cwd=ROOT)
@@ -101,7 +103,8 @@ def main() -> None:
             ]
 
         user, _ = get_user_model().objects.get_or_create(username="bench-tracker")
-        grant_credits(user=user, amount=100 * args.jobs, reason="benchmark")
+        workspace = create_workspace(name="Tracker benchmark", owner=user)
+        grant_credits(workspace=workspace, amount=100 * args.jobs, reason="benchmark")
         asset = Asset.objects.filter(owner=user).first()
         now = timezone.now()
         fair_share = args.jobs / (args.rate / 60.0) * 1.2
@@ -120,6 +123,7 @@ def main() -> None:
                 age = rng.uniform(0, 300)
                 interval = poll_interval(age, fair_share=fair_share)
                 job = Job(
+                    workspace=workspace,
                     owner=user,
                     shape="video_audio",
                     route_id="sync-v2",
@@ -134,7 +138,9 @@ def main() -> None:
                     next_poll_at=now + timedelta(seconds=rng.uniform(0, interval)),
                     deadline_at=now + timedelta(hours=2),
                 )
-                job.hold = place_hold(user=user, amount=25, reference=str(job.id), reason="benchmark")
+                job.hold = place_hold(
+                    workspace=workspace, member=user, amount=25, reference=str(job.id), reason="benchmark"
+                )
                 job.save(force_insert=True)
         ProviderCallBudget.objects.all().delete()
 

@@ -1,10 +1,17 @@
+from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+# The admin signs in through the site's own sign-in (allauth): the same rate limits, the
+# same lockout and the same second factor, instead of a password-only form of its own.
+admin.site.login = secure_admin_login(admin.site.login)
+
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="jobs:list", permanent=False)),
     path("accounts/", include("lipsync_site.accounts.urls")),
+    path("accounts/", include("allauth.urls")),
+    path("workspaces/", include("lipsync_site.workspaces.urls")),
     path("jobs/", include("lipsync_site.jobs.urls")),
     path("credits/", include("lipsync_site.credits.urls")),
     path("media/", include("lipsync_site.media.urls")),

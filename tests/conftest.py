@@ -2,6 +2,7 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from lipsync_site.credits.services import grant_credits
+from lipsync_site.workspaces.services import create_workspace
 from tests import mediafactory
 
 
@@ -12,6 +13,8 @@ def _isolated_var_dir(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "var" / "media"
     settings.MEDIA_ROOT.mkdir(parents=True)
     settings.CONSENT_REVIEW_POLICY = "after"
+    # Tests make many accounts; the production hasher spends most of a second on each.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture
@@ -23,9 +26,15 @@ def sync_tasks(monkeypatch):
 
 
 def _user(username, credits=0):
-    user = get_user_model().objects.create_user(username=username, password="pw-" + username * 2)
+    """A user with a verified address and a workspace of their own holding ``credits``."""
+    from allauth.account.models import EmailAddress
+
+    email = f"{username}@example.com"
+    user = get_user_model().objects.create_user(username=username, email=email, password="pw-" + username * 2)
+    EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
+    workspace = create_workspace(name=f"{username}'s workspace", owner=user, personal=True)
     if credits:
-        grant_credits(user=user, amount=credits, reason="test allowance")
+        grant_credits(workspace=workspace, amount=credits, reason="test allowance")
     return user
 
 
@@ -37,6 +46,47 @@ def owner(db):
 @pytest.fixture
 def outsider(db):
     return _user("outsider", credits=1000)
+
+
+class Team:
+    """A workspace with one person in each role (named by role), and its credits."""
+
+    def __init__(self, credits):
+        from lipsync_site.workspaces.models import Membership
+        from lipsync_site.workspaces.roles import Role
+
+        self.owner = _user("team-owner")
+        self.workspace = create_workspace(name="Acme marketing", owner=self.owner)
+        self.admin = _user("team-admin")
+        self.member = _user("team-member")
+        self.viewer = _user("team-viewer")
+        for user, role in ((self.admin, Role.ADMIN), (self.member, Role.MEMBER), (self.viewer, Role.VIEWER)):
+            Membership.objects.create(workspace=self.workspace, user=user, role=role)
+        if credits:
+            grant_credits(workspace=self.workspace, amount=credits, reason="team allowance")
+
+    def user(self, role: str):
+        return getattr(self, role)
+
+    def membership(self, role: str):
+        return self.workspace.memberships.get(user=self.user(role))
+
+
+@pytest.fixture
+def team(db):
+    team = Team(credits=1000)
+    return team
+
+
+def switch_client_to(client, user, workspace):
+    """Sign ``client`` in as ``user`` working in ``workspace``."""
+    from lipsync_site.workspaces.access import SESSION_KEY
+
+    client.force_login(user)
+    session = client.session
+    session[SESSION_KEY] = workspace.pk
+    session.save()
+    return client
 
 
 @pytest.fixture

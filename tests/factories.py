@@ -20,22 +20,45 @@ def upload(path, name=None) -> SimpleUploadedFile:
     return SimpleUploadedFile(name or path.name, path.read_bytes(), content_type="application/octet-stream")
 
 
-def stored(owner, path, kind) -> Asset:
+def workspace_of(user):
+    """The user's first workspace (the personal one the fixtures make)."""
+    return user.memberships.select_related("workspace").order_by("joined_at", "pk").first().workspace
+
+
+def stored(owner, path, kind, workspace=None) -> Asset:
     """A file taken through intake (probed, analysed), as the form would store it."""
-    return store_upload(owner=owner, upload=SimpleUploadedFile(path.name, path.read_bytes()), kind=kind)
+    return store_upload(
+        owner=owner,
+        workspace=workspace or workspace_of(owner),
+        upload=SimpleUploadedFile(path.name, path.read_bytes()),
+        kind=kind,
+    )
 
 
-def stored_file(owner, path, kind) -> Asset:
+def stored_file(owner, path, kind, workspace=None) -> Asset:
     """A file stored as an upload without intake's analysis (fast; for the job engine)."""
-    return store_file(owner=owner, path=path, kind=kind, origin=Asset.Origin.UPLOAD)
+    return store_file(
+        owner=owner, workspace=workspace or workspace_of(owner), path=path, kind=kind, origin=Asset.Origin.UPLOAD
+    )
 
 
 def make_job(
-    owner, *, video=None, voice=None, portrait=None, route_id="sync-v2", seconds=1.0, status=Status.QUEUED
+    owner,
+    *,
+    video=None,
+    voice=None,
+    portrait=None,
+    route_id="sync-v2",
+    seconds=1.0,
+    status=Status.QUEUED,
+    workspace=None,
 ) -> Job:
     """A job as ``create_job`` leaves it (attestation, hold, job, first event), straight from
-    stored media: engine tests do not depend on the form."""
+    stored media: engine tests do not depend on the form. It goes to the media's workspace
+    (or the owner's first)."""
     route = get_route(route_id)
+    media = next((asset for asset in (video, portrait, voice) if asset is not None), None)
+    workspace = workspace or (media.workspace if media is not None else workspace_of(owner))
     cost = route.estimate_credits(seconds)
     with transaction.atomic():
         attestation = record_attestation(
@@ -48,6 +71,7 @@ def make_job(
             user_agent="tests",
         )
         job = Job(
+            workspace=workspace,
             owner=owner,
             shape="portrait_audio" if portrait is not None else "video_audio",
             route_id=route.id,
@@ -61,7 +85,9 @@ def make_job(
             status=status,
             title="test job",
         )
-        job.hold = place_hold(user=owner, amount=cost, reference=str(job.id), reason=f"{route.label}, test")
+        job.hold = place_hold(
+            workspace=workspace, member=owner, amount=cost, reference=str(job.id), reason=f"{route.label}, test"
+        )
         job.save(force_insert=True)
         job.events.create(
             kind=EventKind.CREATED, from_status="", to_status=status, actor=f"user:{owner.pk}", message="Created."

@@ -10,15 +10,16 @@ PACKAGE = Path(__file__).resolve().parent.parent / "lipsync_site"
 
 FLOORS = {
     "accounts": 0,
-    "media": 0,
     "workspaces": 1,
-    "consent": 2,
-    "credits": 2,
-    "providers": 2,
-    "jobs": 3,
-    "moderation": 4,
-    "api": 4,
-    "demo": 5,  # the demo seed uses every app
+    # Files belong to a workspace and a signed link checks the holder is still a member.
+    "media": 2,
+    "consent": 3,
+    "credits": 3,
+    "providers": 3,
+    "jobs": 4,
+    "moderation": 5,
+    "api": 5,
+    "demo": 6,  # the demo seed uses every app
 }
 
 

@@ -2,8 +2,12 @@ from django.conf import settings
 
 
 def account(request):
-    """What the base layout shows in the header about the signed-in user."""
-    context = {"site_name": "lipsync", "simulated_providers": not settings.RUNCOMFY_API_KEY}
+    """What the base layout shows in the header (the balance comes from credits)."""
+    context = {
+        "site_name": "lipsync",
+        "simulated_providers": not settings.RUNCOMFY_API_KEY,
+        "open_signup": settings.ACCOUNT_OPEN_SIGNUP,
+    }
     user = getattr(request, "user", None)
     if getattr(request, "htmx", False):
         return context  # fragments never render the header: no queries for it on every poll

@@ -8,26 +8,26 @@ from lipsync_site.credits.services import InsufficientCredits, adjust_credits, g
 
 @admin.register(CreditAccount)
 class CreditAccountAdmin(admin.ModelAdmin):
-    list_display = ("user", "balance", "updated_at")
-    search_fields = ("user__username",)
-    readonly_fields = ("user", "balance", "updated_at")
+    list_display = ("workspace", "balance", "updated_at")
+    search_fields = ("workspace__name", "workspace__memberships__user__username")
+    readonly_fields = ("workspace", "balance", "updated_at")
     actions = ["grant_credits"]
 
     @admin.action(description="Grant credits (with a reason)", permissions=["change"])
     def grant_credits(self, request, queryset):
-        """Every grant is a ledger entry with the admin as actor and the reason shown to the user."""
+        """Every grant is a ledger entry with the admin as actor and the reason shown to the workspace."""
         form = GrantForm(request.POST if "apply" in request.POST else None)
         if form.is_valid():
             amount, reason = form.cleaned_data["amount"], form.cleaned_data["reason"]
             done = 0
-            for account in queryset.select_related("user"):
+            for account in queryset.select_related("workspace"):
                 try:
                     if amount > 0:
-                        grant_credits(user=account.user, amount=amount, reason=reason, actor=request.user)
+                        grant_credits(workspace=account.workspace, amount=amount, reason=reason, actor=request.user)
                     else:
-                        adjust_credits(user=account.user, amount=amount, reason=reason, actor=request.user)
+                        adjust_credits(workspace=account.workspace, amount=amount, reason=reason, actor=request.user)
                 except InsufficientCredits as exc:
-                    self.message_user(request, f"{account.user}: {exc}", messages.ERROR)
+                    self.message_user(request, f"{account.workspace}: {exc}", messages.ERROR)
                 else:
                     done += 1
             if done:
@@ -42,9 +42,9 @@ class CreditAccountAdmin(admin.ModelAdmin):
 
 @admin.register(LedgerEntry)
 class LedgerEntryAdmin(admin.ModelAdmin):
-    list_display = ("created_at", "account", "kind", "amount", "reference", "actor", "reason")
+    list_display = ("created_at", "account", "kind", "amount", "reference", "member", "actor", "reason")
     list_filter = ("kind",)
-    search_fields = ("account__user__username", "reference", "reason")
+    search_fields = ("account__workspace__name", "member__username", "reference", "reason")
     readonly_fields = [field.name for field in LedgerEntry._meta.fields]
 
     def has_add_permission(self, request):
@@ -59,9 +59,9 @@ class LedgerEntryAdmin(admin.ModelAdmin):
 
 @admin.register(Hold)
 class HoldAdmin(admin.ModelAdmin):
-    list_display = ("created_at", "account", "amount", "status", "captured_amount", "reference")
+    list_display = ("created_at", "account", "placed_by", "amount", "status", "captured_amount", "reference")
     list_filter = ("status",)
-    search_fields = ("reference", "account__user__username")
+    search_fields = ("reference", "account__workspace__name", "placed_by__username")
     readonly_fields = [field.name for field in Hold._meta.fields]
 
     def has_add_permission(self, request):

@@ -1,9 +1,13 @@
-from lipsync_site.credits.models import CreditAccount
+from lipsync_site.credits.selectors import header_balance
+from lipsync_site.workspaces.access import current_access
 
 
 def balance(request):
-    """The balance the header shows (full pages only: fragments never render the header)."""
+    """The current workspace's available credits, for the header."""
+    if getattr(request, "htmx", False):
+        return {}  # fragments never render the header
     user = getattr(request, "user", None)
-    if getattr(request, "htmx", False) or user is None or not user.is_authenticated:
+    if user is None or not user.is_authenticated:
         return {}
-    return {"header_balance": CreditAccount.objects.filter(user=user).values_list("balance", flat=True).first() or 0}
+    access = current_access(request)
+    return {"header_balance": header_balance(access.workspace) if access else 0}

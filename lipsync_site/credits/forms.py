@@ -5,7 +5,7 @@ class GrantForm(forms.Form):
     """An admin's grant (positive) or correction (negative), always with a reason."""
 
     amount = forms.IntegerField(help_text="Credits to add; a negative number corrects the balance down.")
-    reason = forms.CharField(max_length=300, help_text="Shown in the user's credit history.")
+    reason = forms.CharField(max_length=300, help_text="Shown in the workspace's credit history.")
 
     def clean_amount(self):
         amount = self.cleaned_data["amount"]
@@ -16,5 +16,5 @@ class GrantForm(forms.Form):
     def clean_reason(self):
         reason = self.cleaned_data["reason"].strip()
         if not reason:
-            raise forms.ValidationError("Say why: the user sees this reason.")
+            raise forms.ValidationError("Say why: the workspace sees this reason.")
         return reason

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, F, Q, Sum
 
 from lipsync_site.credits.models import CreditAccount, Hold, LedgerEntry
 
@@ -27,12 +27,12 @@ def ledger_problems() -> list[str]:
     sums = dict(
         LedgerEntry.objects.values("account_id").annotate(total=Sum("amount")).values_list("account_id", "total")
     )
-    for account_id, balance, username in CreditAccount.objects.values_list("pk", "balance", "user__username"):
+    for account_id, balance, name in CreditAccount.objects.values_list("pk", "balance", "workspace__name"):
         total = sums.get(account_id) or 0
         if balance != total:
-            problems.append(f"account {account_id} ({username}): cached balance {balance} != sum of entries {total}")
+            problems.append(f"account {account_id} ({name}): cached balance {balance} != sum of entries {total}")
         if balance < 0:
-            problems.append(f"account {account_id} ({username}): available balance {balance} is below zero")
+            problems.append(f"account {account_id} ({name}): available balance {balance} is below zero")
 
     holds = Hold.objects.annotate(
         hold_entries=Count("entries", filter=Q(entries__kind=LedgerEntry.Kind.HOLD)),
@@ -71,6 +71,9 @@ def ledger_problems() -> list[str]:
             problems.append(f"{label}: settlement returned {hold.settled_sum}, expected {hold.amount - (charged or 0)}")
         if charged is not None and charged > hold.amount:
             problems.append(f"{label}: captured {charged}, more than the {hold.amount} held")
+    misattributed = LedgerEntry.objects.filter(hold__isnull=False).exclude(member_id=F("hold__placed_by_id"))
+    for entry_id, kind, reference in misattributed.values_list("pk", "kind", "reference"):
+        problems.append(f"entry {entry_id} ({kind} for {reference}) names another member than the one who held")
     for check in _settlement_checks:
         problems.extend(check())
     return problems

@@ -1,5 +1,7 @@
 """The credit ledger: append-only entries, a cached balance, and holds.
 
+The account belongs to a workspace (one balance per team); each hold names the member who
+placed it and each entry the member it is charged to, so the team sees who spent what.
 1 credit = $0.01. ``CreditAccount.balance`` is the *available* balance: it always equals
 the sum of the account's entries, and it changes only in the transaction that writes the
 entry. A hold moves credits out of the available balance; a capture returns whatever
@@ -15,7 +17,7 @@ from django.db.models import Q
 
 
 class CreditAccount(models.Model):
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="credit_account")
+    workspace = models.OneToOneField("workspaces.Workspace", on_delete=models.PROTECT, related_name="credit_account")
     balance = models.BigIntegerField(default=0)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -23,7 +25,7 @@ class CreditAccount(models.Model):
         constraints = [models.CheckConstraint(condition=Q(balance__gte=0), name="credit_balance_not_negative")]
 
     def __str__(self):
-        return f"{self.user} ({self.balance} credits)"
+        return f"{self.workspace} ({self.balance} credits)"
 
 
 class Hold(models.Model):
@@ -39,13 +41,18 @@ class Hold(models.Model):
     amount = models.PositiveBigIntegerField()
     # What the hold pays for (a job's id). The ledger knows no job row, only this reference.
     reference = models.CharField(max_length=64, unique=True)
+    # The member whose spending this is (counts against their monthly cap).
+    placed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     status = models.CharField(max_length=16, choices=Status, default=Status.OPEN)
     captured_amount = models.PositiveBigIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     settled_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        indexes = [models.Index(fields=["account", "status"])]
+        indexes = [
+            models.Index(fields=["account", "status"]),
+            models.Index(fields=["account", "placed_by", "created_at"], name="credits_hol_account_placed_idx"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(captured_amount__isnull=True) | Q(captured_amount__lte=models.F("amount")),
@@ -72,6 +79,12 @@ class LedgerEntry(models.Model):
     amount = models.BigIntegerField()
     hold = models.ForeignKey(Hold, null=True, blank=True, on_delete=models.PROTECT, related_name="entries")
     reference = models.CharField(max_length=64, blank=True)
+    # The member the entry is charged to (a hold and its settlement: who placed it); empty
+    # for grants and adjustments, which no member caused.
+    member = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    # Who made the change happen: an admin's grant, a member cancelling a job; empty for the system.
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )

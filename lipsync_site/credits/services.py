@@ -1,30 +1,53 @@
 """State changes of the ledger. Each function is one transaction.
 
-The available balance moves only through a guarded ``UPDATE ... WHERE balance >= amount``
-in the same transaction as its entry, so concurrent holds can never overdraw an account,
-on PostgreSQL or on SQLite.
+One account per workspace. The available balance moves only through a guarded ``UPDATE
+... WHERE balance >= amount`` in the same transaction as its entry, so concurrent holds
+by several members can never overdraw the workspace, on PostgreSQL or on SQLite. A hold
+names the member who placed it; their optional monthly cap is checked with their
+membership row locked, so two jobs of one member cannot both slip under it.
 """
+
+from __future__ import annotations
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from lipsync_site.credits.models import CreditAccount, Hold, LedgerEntry
+from lipsync_site.credits.selectors import member_spend_since, month_start
+from lipsync_site.workspaces.selectors import membership_for_update
 
 
-class InsufficientCredits(Exception):
+class CreditsRefused(Exception):
+    """A hold the rules do not allow; the message is for the member."""
+
+
+class InsufficientCredits(CreditsRefused):
     def __init__(self, *, needed: int, available: int):
         super().__init__(f"needs {needed} credits, {available} available")
         self.needed = needed
         self.available = available
 
 
+class SpendingCapReached(CreditsRefused):
+    def __init__(self, *, cap: int, spent: int, needed: int):
+        super().__init__(f"needs {needed} credits, but your monthly cap is {cap} and you have used {spent} this month")
+        self.cap = cap
+        self.spent = spent
+        self.needed = needed
+
+
+class NotAMember(CreditsRefused):
+    def __init__(self):
+        super().__init__("only members of the workspace can spend its credits")
+
+
 class HoldAlreadySettled(Exception):
     pass
 
 
-def account_for(user) -> CreditAccount:
-    account, _ = CreditAccount.objects.get_or_create(user=user)
+def account_for(workspace) -> CreditAccount:
+    account, _ = CreditAccount.objects.get_or_create(workspace=workspace)
     return account
 
 
@@ -39,11 +62,11 @@ def _move(account_id: int, amount: int) -> None:
 
 
 @transaction.atomic
-def grant_credits(*, user, amount: int, reason: str, actor=None) -> LedgerEntry:
-    """Add credits to a user's account (sign-up allowance, purchase, admin grant)."""
+def grant_credits(*, workspace, amount: int, reason: str, actor=None) -> LedgerEntry:
+    """Add credits to a workspace (its first allowance, a purchase, a site admin's grant)."""
     if amount <= 0:
         raise ValueError("a grant must be positive")
-    account = account_for(user)
+    account = account_for(workspace)
     _move(account.pk, amount)
     return LedgerEntry.objects.create(
         account=account, kind=LedgerEntry.Kind.GRANT, amount=amount, actor=actor, reason=reason
@@ -51,11 +74,11 @@ def grant_credits(*, user, amount: int, reason: str, actor=None) -> LedgerEntry:
 
 
 @transaction.atomic
-def adjust_credits(*, user, amount: int, reason: str, actor) -> LedgerEntry:
-    """A correction by an admin, positive or negative; never below zero."""
+def adjust_credits(*, workspace, amount: int, reason: str, actor) -> LedgerEntry:
+    """A correction by a site admin, positive or negative; never below zero."""
     if amount == 0:
         raise ValueError("an adjustment must change the balance")
-    account = account_for(user)
+    account = account_for(workspace)
     _move(account.pk, amount)
     return LedgerEntry.objects.create(
         account=account, kind=LedgerEntry.Kind.ADJUSTMENT, amount=amount, actor=actor, reason=reason
@@ -63,20 +86,32 @@ def adjust_credits(*, user, amount: int, reason: str, actor) -> LedgerEntry:
 
 
 @transaction.atomic
-def place_hold(*, user, amount: int, reference: str, reason: str, actor=None) -> Hold:
-    """Reserve ``amount`` credits for ``reference``. Raises InsufficientCredits."""
+def place_hold(*, workspace, member, amount: int, reference: str, reason: str) -> Hold:
+    """Reserve ``amount`` of the workspace's credits for ``reference``, on ``member``'s account.
+
+    Raises NotAMember, SpendingCapReached (the member's monthly cap) or InsufficientCredits
+    (the workspace's balance).
+    """
     if amount <= 0:
         raise ValueError("a hold must be positive")
-    account = account_for(user)
+    membership = membership_for_update(workspace_id=workspace.pk, user_id=member.pk)
+    if membership is None:
+        raise NotAMember()
+    account = account_for(workspace)
+    if membership.monthly_spend_cap is not None:
+        spent = member_spend_since(account=account, user=member, since=month_start())
+        if spent + amount > membership.monthly_spend_cap:
+            raise SpendingCapReached(cap=membership.monthly_spend_cap, spent=spent, needed=amount)
     _move(account.pk, -amount)
-    hold = Hold.objects.create(account=account, amount=amount, reference=reference)
+    hold = Hold.objects.create(account=account, amount=amount, reference=reference, placed_by=member)
     LedgerEntry.objects.create(
         account=account,
         kind=LedgerEntry.Kind.HOLD,
         amount=-amount,
         hold=hold,
         reference=reference,
-        actor=actor,
+        member=member,
+        actor=member,
         reason=reason,
     )
     return hold
@@ -100,6 +135,7 @@ def _settle(hold_id, *, status: str, charged: int, kind: str, reason: str, actor
                 amount=returned,
                 hold=hold,
                 reference=hold.reference,
+                member_id=hold.placed_by_id,
                 actor=actor,
                 reason=reason,
             )
@@ -147,6 +183,7 @@ def refund_hold(*, hold_id, reason: str, actor=None) -> Hold:
                 amount=refunded,
                 hold=hold,
                 reference=hold.reference,
+                member_id=hold.placed_by_id,
                 actor=actor,
                 reason=reason,
             )

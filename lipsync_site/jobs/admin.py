@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.utils.html import format_html
 
-from lipsync_site.jobs.models import Job, JobEvent
+from lipsync_site.jobs.models import Job, JobEvent, OutputReview
 
 
 class JobEventInline(admin.TabularInline):
@@ -14,10 +14,23 @@ class JobEventInline(admin.TabularInline):
         return False
 
 
+class OutputReviewInline(admin.TabularInline):
+    """The team's review marks on the output (approved, needs changes, rejected)."""
+
+    model = OutputReview
+    extra = 0
+    can_delete = False
+    readonly_fields = ("created_at", "author", "verdict", "comment")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Job)
 class JobAdmin(admin.ModelAdmin):
     list_display = (
         "id",
+        "workspace",
         "owner",
         "status",
         "route_id",
@@ -30,8 +43,8 @@ class JobAdmin(admin.ModelAdmin):
     )
     list_filter = ("status", "route_id", "provider", "mouth_moving", ("events__kind", admin.AllValuesFieldListFilter))
     date_hierarchy = "created_at"
-    search_fields = ("id", "owner__username", "provider_request_id")
-    inlines = [JobEventInline]
+    search_fields = ("id", "owner__username", "workspace__name", "provider_request_id")
+    inlines = [JobEventInline, OutputReviewInline]
     readonly_fields = [field.name for field in Job._meta.fields]
 
     class Media:

@@ -95,6 +95,9 @@ class TransitionRefused(Exception):
 
 class Job(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    # The workspace's job: every member sees it, its credits are the workspace's. ``owner``
+    # is who created it (a member removed later keeps being named here).
+    workspace = models.ForeignKey("workspaces.Workspace", on_delete=models.PROTECT, related_name="jobs")
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="jobs")
     batch = models.UUIDField(null=True, blank=True, db_index=True)
     status = models.CharField(max_length=20, choices=Status, default=Status.QUEUED, db_index=True)
@@ -102,6 +105,15 @@ class Job(models.Model):
     route_id = models.CharField(max_length=64)
     provider = models.CharField(max_length=32)
     title = models.CharField(max_length=200, blank=True)
+    # The route ran against a loopback simulator (no provider key): a placeholder output,
+    # said so on the job page, in history and on the player.
+    simulated = models.BooleanField(default=False)
+    # What history's search looks in, lower-cased, written once at creation: the title, the
+    # files' names, the person and speaker named in the consent, the script (see
+    # ``search_text_for``). One column, so a search is one indexed scan, not five joins.
+    search_text = models.TextField(blank=True, default="")
+    # The latest review mark of the output (see ``OutputReview``), for history's filter.
+    verdict = models.CharField(max_length=16, blank=True, default="", db_index=True)
 
     source_video = models.ForeignKey(
         "media.Asset", null=True, blank=True, on_delete=models.PROTECT, related_name="jobs_as_video"
@@ -167,6 +179,8 @@ class Job(models.Model):
         ordering = ["-created_at"]
         indexes = [
             models.Index(fields=["owner", "-created_at"]),
+            # History pages by keyset (created_at, id) within a workspace: one index range per page, any depth.
+            models.Index(fields=["workspace", "-created_at", "-id"], name="jobs_history_keyset"),
             models.Index(fields=["status", "next_poll_at"]),
             models.Index(fields=["status", "lease_expires_at"]),
         ]
@@ -325,6 +339,36 @@ class Job(models.Model):
             message=message[:2000],
             payload=redact(payload or {}),
         )
+
+
+def search_text_for(*, title: str, names, people, script: str) -> str:
+    """The text history's search matches, lower-cased (see ``Job.search_text``)."""
+    parts = [title, *names, *people, script]
+    return "\n".join(part.strip() for part in parts if part and part.strip()).lower()[:4000]
+
+
+class Verdict(models.TextChoices):
+    APPROVED = "approved", "Approved"
+    CHANGES = "changes", "Needs changes"
+    REJECTED = "rejected", "Rejected"
+
+
+class OutputReview(models.Model):
+    """A review mark on a job's output: approved, needs changes or rejected, with a comment
+    and who made it. Rows are never edited; the job's ``verdict`` is the latest one."""
+
+    job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="reviews")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    verdict = models.CharField(max_length=16, choices=Verdict)
+    comment = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["job", "-created_at"])]
+
+    def __str__(self):
+        return f"{self.get_verdict_display()} by {self.author} on job {self.job_id}"
 
 
 class JobEvent(models.Model):

@@ -1,4 +1,5 @@
-"""Creating jobs: checked uploads, consent recorded, credits held, in one transaction.
+"""Creating jobs: checked uploads, consent recorded, credits held, in one transaction; and
+the review marks a team puts on outputs.
 
 What the form shows before that (routes, fit, cost) is the quote (``jobs.quote``); what
 happens after (submit, poll, collect, settle) is the workflow (``jobs.workflow``).
@@ -14,7 +15,7 @@ from django.db import transaction
 
 from lipsync_site.consent.services import record_attestation, review_required_before_running
 from lipsync_site.credits.services import place_hold
-from lipsync_site.jobs.models import EventKind, Job, Status
+from lipsync_site.jobs.models import EventKind, Job, OutputReview, Status, Verdict, search_text_for
 from lipsync_site.jobs.quote import BATCH_SHAPES, fit_problems_for, needs_preparation
 from lipsync_site.jobs.workflow.queue import Task, enqueue_after_commit
 from lipsync_site.media.mismatch import MismatchMode
@@ -25,7 +26,7 @@ from lipsync_site.media.render import remap_problem
 from lipsync_site.media.selectors import speaker_box
 from lipsync_site.media.services import discard_new_files, store_upload
 from lipsync_site.providers.catalog import Route
-from lipsync_site.providers.routes import get_route
+from lipsync_site.providers.routes import get_route, is_simulated
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +38,10 @@ class Consent:
     person_name: str
     speaker_name: str = ""
     public_figure: bool = False
+    # What the consent was about, for its wording (see consent.texts): the picture is a
+    # "video", a "portrait" or "generated"; the voice a "recording" or "generated".
+    picture: str = "video"
+    voice: str = "recording"
     no_misuse: bool = True
     evidence: Asset | None = None
     ip_address: str | None = None
@@ -56,10 +61,14 @@ class JobInputs:
     options: dict = field(default_factory=dict)
 
 
-def _store(owner, item, kind: str, stored: list) -> Asset | None:
-    if item is None or isinstance(item, Asset):
+def _store(owner, workspace, item, kind: str, stored: list) -> Asset | None:
+    if item is None:
+        return None
+    if isinstance(item, Asset):
+        if item.workspace_id != workspace.pk:
+            raise ValueError(f"asset {item.pk} belongs to another workspace")
         return item
-    asset = store_upload(owner=owner, upload=item, kind=kind)
+    asset = store_upload(owner=owner, workspace=workspace, upload=item, kind=kind)
     stored.append(asset)
     return asset
 
@@ -98,7 +107,17 @@ def _with_speaker(options: dict, picture: Asset | None) -> dict:
 
 
 def _create_one(
-    *, owner, route: Route, inputs: JobInputs, video, portrait, voice, consent: Consent, seconds: float, batch
+    *,
+    owner,
+    workspace,
+    route: Route,
+    inputs: JobInputs,
+    video,
+    portrait,
+    voice,
+    consent: Consent,
+    seconds: float,
+    batch,
 ) -> Job:
     """One attestation, one hold, one job and its first event. Runs inside the caller's
     transaction."""
@@ -116,13 +135,25 @@ def _create_one(
         media_sha256=covered,
         ip_address=consent.ip_address,
         user_agent=consent.user_agent,
+        picture=consent.picture,
+        voice=consent.voice,
     )
     options = dict(inputs.options)
     if getattr(voice, "prepared_from", None):
         options["prepared_voice_from"] = str(voice.prepared_from[0].pk)
+    title = _title(video, portrait, voice, inputs)
+    originals = [voice, *getattr(voice, "prepared_from", ())]
     job = Job(
+        workspace=workspace,
         owner=owner,
         batch=batch,
+        simulated=is_simulated(route),
+        search_text=search_text_for(
+            title=title,
+            names=[asset.original_name for asset in (video, portrait, *originals) if asset is not None],
+            people=[consent.person_name, consent.speaker_name],
+            script=inputs.script or inputs.prompt,
+        ),
         shape=inputs.shape,
         route_id=route.id,
         provider=route.provider,
@@ -137,9 +168,11 @@ def _create_one(
         estimated_seconds=seconds,
         estimated_credits=cost,
         poster=(video.poster if video else None) or portrait,
-        title=_title(video, portrait, voice, inputs),
+        title=title,
     )
-    job.hold = place_hold(user=owner, amount=cost, reference=str(job.id), reason=f"{route.label}, {seconds:.1f} s")
+    job.hold = place_hold(
+        workspace=workspace, member=owner, amount=cost, reference=str(job.id), reason=f"{route.label}, {seconds:.1f} s"
+    )
     waits = review_required_before_running(attestation)
     job.status = Status.AWAITING_REVIEW if waits else Status.QUEUED
     job.save(force_insert=True)
@@ -178,26 +211,28 @@ def _title(video, portrait, voice, inputs: JobInputs) -> str:
     return (inputs.script or inputs.prompt)[:60]
 
 
-def create_job(*, owner, inputs: JobInputs, consent: Consent) -> Job:
-    """Store the uploads, record the attestation, hold the credits and create the job.
+def create_job(*, owner, workspace, inputs: JobInputs, consent: Consent) -> Job:
+    """Store the uploads, record the attestation, hold the workspace's credits for the
+    member ``owner`` and create the job in ``workspace``.
 
     The attestation, hold, job and first event are one transaction; the submit task is
     enqueued when it commits. If anything fails, files stored for this request are
     removed again, so a refused request leaves nothing behind.
-    Raises MediaRejected, InsufficientCredits, ConsentMissing.
+    Raises MediaRejected, CreditsRefused (the balance, the member's cap), ConsentMissing.
     """
     route = get_route(inputs.route_id)
     stored: list[Asset] = []
     try:
-        video = _store(owner, inputs.source_video, "video", stored)
-        portrait = _store(owner, inputs.portrait, "image", stored)
-        voice = _store(owner, inputs.voice, "audio", stored)
+        video = _store(owner, workspace, inputs.source_video, "video", stored)
+        portrait = _store(owner, workspace, inputs.portrait, "image", stored)
+        voice = _store(owner, workspace, inputs.voice, "audio", stored)
         inputs.options = _with_speaker(inputs.options, video or portrait)
         seconds = _check_fit(route, shape=inputs.shape, video=video, portrait=portrait, voice=voice, inputs=inputs)
         voice = _prepared_voice(route, video=video, voice=voice, inputs=inputs, stored=stored)
         with transaction.atomic():
             job = _create_one(
                 owner=owner,
+                workspace=workspace,
                 route=route,
                 inputs=inputs,
                 video=video,
@@ -213,13 +248,15 @@ def create_job(*, owner, inputs: JobInputs, consent: Consent) -> Job:
     return job
 
 
-def create_jobs_batch(*, owner, inputs: JobInputs, voices: list[Asset], consents: list[Consent]) -> list[Job]:
+def create_jobs_batch(
+    *, owner, workspace, inputs: JobInputs, voices: list[Asset], consents: list[Consent]
+) -> list[Job]:
     """One picture, several voices (the multi-language launch): one job per voice.
 
     Each job has its own hold and its own attestation covering the picture and that
     voice; all share a batch id and are queued in the order given (created_at follows
     it). All or nothing: if one hold cannot be placed, no job is created.
-    Raises MediaRejected, InsufficientCredits, ConsentMissing.
+    Raises MediaRejected, CreditsRefused, ConsentMissing.
     """
     if not voices or len(voices) != len(consents):
         raise ValueError("one consent per voice")
@@ -228,9 +265,11 @@ def create_jobs_batch(*, owner, inputs: JobInputs, voices: list[Asset], consents
     route = get_route(inputs.route_id)
     stored: list[Asset] = []
     try:
-        video = _store(owner, inputs.source_video, "video", stored)
-        portrait = _store(owner, inputs.portrait, "image", stored)
+        video = _store(owner, workspace, inputs.source_video, "video", stored)
+        portrait = _store(owner, workspace, inputs.portrait, "image", stored)
         inputs.options = _with_speaker(inputs.options, video or portrait)
+        for voice in voices:
+            _store(owner, workspace, voice, "audio", stored)
         plans = [
             (
                 voice,
@@ -248,6 +287,7 @@ def create_jobs_batch(*, owner, inputs: JobInputs, voices: list[Asset], consents
             jobs = [
                 _create_one(
                     owner=owner,
+                    workspace=workspace,
                     route=route,
                     inputs=inputs,
                     video=video,
@@ -270,3 +310,21 @@ def _forget(stored: list[Asset]) -> None:
     for asset in stored:
         if getattr(asset, "newly_stored", False):
             Asset.objects.filter(pk=asset.pk).delete()
+
+
+@transaction.atomic
+def mark_output(*, job: Job, author, verdict: str, comment: str = "") -> OutputReview:
+    """Record a review mark on a delivered output; the job's ``verdict`` follows the latest.
+
+    Only a delivered output can be marked (a revoked one no longer exists for the team).
+    Raises ValueError for an unknown verdict or a job without an output.
+    """
+    if verdict not in Verdict.values:
+        raise ValueError(f"unknown verdict {verdict!r}")
+    if job.status != Status.SUCCEEDED:
+        raise ValueError("only a delivered output can be reviewed")
+    review = OutputReview.objects.create(job=job, author=author, verdict=verdict, comment=comment.strip()[:2000])
+    # Not a state change: the review column is history's filter, written with its row.
+    Job.objects.filter(pk=job.pk).update(verdict=verdict)
+    job.verdict = verdict
+    return review

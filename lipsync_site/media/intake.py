@@ -49,8 +49,9 @@ class Intake:
         self.new = []
 
 
-def owned_assets(owner, ids, kinds, *, limit: int) -> list[Asset]:
-    """The owner's own uploads among ``ids``, in the order given; anything else is ignored."""
+def workspace_assets(workspace, ids, kinds, *, limit: int) -> list[Asset]:
+    """The workspace's uploads among ``ids``, in the order given (any member's: a colleague
+    may re-use them); anything else, another workspace's included, is ignored."""
     valid = []
     for value in list(ids)[:limit]:
         try:
@@ -59,7 +60,7 @@ def owned_assets(owner, ids, kinds, *, limit: int) -> list[Asset]:
             continue
     found = {
         asset.pk: asset
-        for asset in Asset.objects.filter(owner=owner, kind__in=kinds, origin=Asset.Origin.UPLOAD, pk__in=valid)
+        for asset in Asset.objects.filter(workspace=workspace, kind__in=kinds, origin=Asset.Origin.UPLOAD, pk__in=valid)
     }
     return [found[pk] for pk in valid if pk in found]
 
@@ -67,6 +68,7 @@ def owned_assets(owner, ids, kinds, *, limit: int) -> list[Asset]:
 def take_media(
     *,
     owner,
+    workspace,
     kept: dict[str, list[str]],
     uploads: dict[str, list[UploadedFile]],
     max_voices: int,
@@ -76,11 +78,13 @@ def take_media(
     request's ``uploads`` (slot -> files; slots "video", "portrait", "voices", "evidence").
     A new upload in a slot replaces what the slot held."""
     intake = Intake(
-        video=next(iter(owned_assets(owner, kept.get("video", []), [Asset.Kind.VIDEO], limit=1)), None),
-        portrait=next(iter(owned_assets(owner, kept.get("portrait", []), [Asset.Kind.IMAGE], limit=1)), None),
-        voices=owned_assets(owner, kept.get("voices", []), [Asset.Kind.AUDIO], limit=max_voices),
+        video=next(iter(workspace_assets(workspace, kept.get("video", []), [Asset.Kind.VIDEO], limit=1)), None),
+        portrait=next(iter(workspace_assets(workspace, kept.get("portrait", []), [Asset.Kind.IMAGE], limit=1)), None),
+        voices=workspace_assets(workspace, kept.get("voices", []), [Asset.Kind.AUDIO], limit=max_voices),
         evidence=next(
-            iter(owned_assets(owner, kept.get("evidence", []), [Asset.Kind.DOCUMENT, Asset.Kind.IMAGE], limit=1)),
+            iter(
+                workspace_assets(workspace, kept.get("evidence", []), [Asset.Kind.DOCUMENT, Asset.Kind.IMAGE], limit=1)
+            ),
             None,
         ),
     )
@@ -90,9 +94,9 @@ def take_media(
     def keep(slot: str, upload: UploadedFile) -> Asset | None:
         try:
             asset = (
-                store_evidence(owner=owner, upload=upload)
+                store_evidence(owner=owner, workspace=workspace, upload=upload)
                 if slot == "evidence"
-                else store_upload(owner=owner, upload=upload, kind=SLOT_KINDS[slot])
+                else store_upload(owner=owner, workspace=workspace, upload=upload, kind=SLOT_KINDS[slot])
             )
         except MediaRejected as exc:
             intake.errors.append((slot, f"{clean_original_name(upload.name or '') or 'This file'}: {exc.message}"))

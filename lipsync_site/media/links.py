@@ -1,7 +1,7 @@
 """Signed, expiring links to media.
 
 A token names the asset, the purpose and the asset's revocation counter; for purposes
-that need a signed-in owner it also names the user. Each purpose has its own salt and
+that need a signed-in member it also names the user. Each purpose has its own salt and
 maximum age, so a token made for one purpose is worthless for another.
 """
 
@@ -14,11 +14,12 @@ from django.core import signing
 from django.urls import reverse
 
 from lipsync_site.media.models import Asset
+from lipsync_site.workspaces.selectors import is_member
 
 
 class Purpose:
-    VIEW = "view"  # inline in the player, for the signed-in owner
-    DOWNLOAD = "download"  # attachment, for the signed-in owner
+    VIEW = "view"  # inline in the player, for the signed-in member it was made for
+    DOWNLOAD = "download"  # attachment, for the signed-in member it was made for
     PROVIDER = "provider"  # public, fetched by a provider without cookies
     MODERATE = "moderate"  # a moderator judging consent: staff with the permission, not the owner
 
@@ -58,9 +59,13 @@ def _salt(purpose: str) -> str:
 
 
 def make_token(asset: Asset, purpose: str, *, user_id: int | None = None, job_id: str | None = None) -> str:
+    return _token(asset.id, asset.link_generation, purpose, user_id=user_id, job_id=job_id)
+
+
+def _token(asset_id, generation: int, purpose: str, *, user_id: int | None = None, job_id: str | None = None) -> str:
     if purpose not in Purpose.ALL:
         raise ValueError(purpose)
-    payload = {"a": asset.id.hex, "g": asset.link_generation, "u": user_id, "j": job_id}
+    payload = {"a": asset_id.hex, "g": generation, "u": user_id, "j": job_id}
     return signing.dumps(payload, salt=_salt(purpose), compress=True)
 
 
@@ -86,16 +91,25 @@ def resolve(token: str, purpose: str, *, user=None) -> tuple[Asset, LinkClaims]:
         if not is_moderator(user) or user.pk != claims.user_id:
             raise InvalidLink("not a moderator's link")
         return asset, claims
-    owner_only = purpose != Purpose.PROVIDER
-    if owner_only and (user is None or not user.is_authenticated or user.pk not in {claims.user_id} - {None}):
-        raise InvalidLink("link belongs to someone else")
-    if owner_only and asset.owner_id != user.pk:
-        raise InvalidLink("link belongs to someone else")
+    if purpose != Purpose.PROVIDER:
+        # Bound to the user it was made for, who must still be a member of the asset's
+        # workspace: a link forwarded, or kept by someone who left, stops working.
+        if user is None or not user.is_authenticated or claims.user_id is None or user.pk != claims.user_id:
+            raise InvalidLink("link belongs to someone else")
+        if not is_member(workspace_id=asset.workspace_id, user=user):
+            raise InvalidLink("not a member of the asset's workspace")
     return asset, claims
 
 
 def user_url(asset: Asset, purpose: str, *, user) -> str:
     token = make_token(asset, purpose, user_id=user.pk)
+    return reverse("media:file", kwargs={"purpose": purpose, "token": token})
+
+
+def user_url_by_id(asset_id, generation: int, purpose: str, *, user) -> str:
+    """``user_url`` from the asset's id and revocation counter alone (a list of jobs selects
+    those two columns of each poster rather than loading the assets)."""
+    token = _token(asset_id, generation, purpose, user_id=user.pk)
     return reverse("media:file", kwargs={"purpose": purpose, "token": token})
 
 

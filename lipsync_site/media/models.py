@@ -31,7 +31,9 @@ class Asset(models.Model):
         DERIVED = "derived", "Derived (poster, prepared input)"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    # Who uploaded or produced it; the workspace it belongs to decides who may see it.
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="assets")
+    workspace = models.ForeignKey("workspaces.Workspace", on_delete=models.PROTECT, related_name="assets")
     kind = models.CharField(max_length=16, choices=Kind)
     origin = models.CharField(max_length=16, choices=Origin, default=Origin.UPLOAD)
     file = models.FileField(upload_to=asset_path, max_length=300)
@@ -62,7 +64,9 @@ class Asset(models.Model):
         ordering = ["-created_at"]
         constraints = [
             models.UniqueConstraint(
-                fields=["owner", "sha256", "kind"], condition=models.Q(origin="upload"), name="one_upload_per_content"
+                fields=["workspace", "sha256", "kind"],
+                condition=models.Q(origin="upload"),
+                name="one_upload_per_content_in_workspace",
             )
         ]
 

@@ -33,8 +33,8 @@ ADVICE = {
     "silent": "The voice drives the mouth: upload the recording with the speech in it.",
     "clipped": "Clipped audio distorts the mouth shapes; re-export the voice at a lower level (WAV or "
     "high-bitrate AAC preferred).",
-    "mismatch": "Match the voice length to the video: trim the audio or extend the video first, or pick how to "
-    "fit them below.",
+    "mismatch": "Trim the voice or use a longer video, or choose below how to fit them (loop the video, add "
+    "silence, or cut the end).",
     "unchecked": "We could not look inside this file; check it yourself before paying.",
     "remap": "Remap suits voices a little shorter or longer than the video (a re-recorded line, a dub).",
 }
@@ -64,7 +64,12 @@ def face_checks(asset: Asset, *, subject: str, confirmed_no_face: bool) -> list[
         return [Check("face", WARN, subject, "We could not look for a face in this file.", ADVICE["unchecked"])]
     with_face = [faces for faces in samples if faces]
     if not with_face:
-        where = "the portrait" if asset.kind == Asset.Kind.IMAGE else f"any of {len(samples)} frames sampled"
+        if asset.kind == Asset.Kind.IMAGE:
+            where = "the portrait"
+        elif len(samples) == 1:
+            where = "the video (at the moment we looked at)"
+        else:
+            where = f"the video (at any of the {len(samples)} moments we looked at)"
         if confirmed_no_face:
             return [
                 Check(
@@ -92,7 +97,8 @@ def face_checks(asset: Asset, *, subject: str, confirmed_no_face: bool) -> list[
                 "face",
                 WARN,
                 subject,
-                f"A face is visible in only {len(with_face)} of {len(samples)} sampled frames.",
+                f"The face is out of view at times: visible at {len(with_face)} of the {len(samples)} moments "
+                "we looked at.",
                 ADVICE["face"],
             )
         )
@@ -141,23 +147,50 @@ def audio_checks(voice: Asset, *, subject: str) -> list[Check]:
                 "audio_level",
                 BLOCK,
                 subject,
-                f"The recording is silent or nearly so (average {levels['rms_dbfs']:.0f} dBFS, "
-                f"sound in {levels['active_fraction']:.0%} of it).",
+                f"The recording is silent or nearly so: there is sound in only {levels['active_fraction']:.0%} of it.",
                 ADVICE["silent"],
             )
         ]
-    checks = [Check("audio_level", PASS, subject, f"Speech level {levels['rms_dbfs']:.0f} dBFS.")]
+    checks = [Check("audio_level", PASS, subject, "The voice is at a good level.")]
     if levels["clipped_fraction"] > CLIPPED_FRACTION:
         checks.append(
             Check(
                 "audio_clipped",
                 WARN,
                 subject,
-                f"The recording is clipped ({levels['clipped_fraction']:.1%} of samples at full scale).",
+                f"The recording is distorted in places: too loud, so {levels['clipped_fraction']:.1%} of it is cut off "
+                "at full volume (clipped).",
                 ADVICE["clipped"],
             )
         )
     return checks
+
+
+_TIMES = {
+    2: "twice as long",
+    3: "three times as long",
+    4: "four times as long",
+    5: "five times as long",
+    6: "six times as long",
+    7: "seven times as long",
+    8: "eight times as long",
+    9: "nine times as long",
+    10: "ten times as long",
+}
+
+
+def how_much_longer(longer: float, shorter: float, *, than: str) -> str:
+    """How much longer one length is than another, as people say it: "40% longer than the
+    video", "twice as long as the video", "2.5 times as long as the video"."""
+    if shorter <= 0:
+        return f"much longer than {than}"
+    ratio = longer / shorter
+    if ratio < 1.85:
+        return f"{ratio - 1:.0%} longer than {than}"
+    whole = round(ratio)
+    if abs(ratio - whole) < 0.1:
+        return f"{_TIMES.get(whole, f'{whole} times as long')} as {than}"
+    return f"{ratio:.1f} times as long as {than}"
 
 
 def durations_differ(video_seconds: float | None, audio_seconds: float | None) -> bool:
@@ -169,13 +202,13 @@ def durations_differ(video_seconds: float | None, audio_seconds: float | None) -
 def mismatch_check(video: Asset, voice: Asset, *, subject: str) -> Check:
     video_s, voice_s = video.duration_seconds or 0.0, voice.duration_seconds or 0.0
     if durations_differ(video_s, voice_s):
-        longer = "voice" if voice_s > video_s else "video"
+        longer, shorter = ("voice", "video") if voice_s > video_s else ("video", "voice")
         return Check(
             "mismatch",
             WARN,
             subject,
             f"The voice lasts {voice_s:.1f} s and the video {video_s:.1f} s: the {longer} is "
-            f"{abs(voice_s - video_s) / max(video_s, voice_s):.0%} longer.",
+            f"{how_much_longer(max(video_s, voice_s), min(video_s, voice_s), than='the ' + shorter)}.",
             ADVICE["mismatch"],
         )
     return Check("mismatch", PASS, subject, f"Voice {voice_s:.1f} s, video {video_s:.1f} s: close enough.")

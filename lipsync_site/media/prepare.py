@@ -44,6 +44,7 @@ def prepare_voice(*, voice: Asset, target_seconds: float) -> Asset:
             raise MediaRejected("The voice could not be prepared to the video's length.")
         return store_file(
             owner=voice.owner,
+            workspace=voice.workspace,
             path=target,
             kind=Asset.Kind.AUDIO,
             origin=Asset.Origin.DERIVED,

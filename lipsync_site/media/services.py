@@ -37,11 +37,11 @@ def _local_copy(upload: UploadedFile):
     return Path(spool.name), spool
 
 
-def store_upload(*, owner, upload: UploadedFile, kind: str) -> Asset:
+def store_upload(*, owner, workspace, upload: UploadedFile, kind: str) -> Asset:
     """Probe an uploaded file by content and store it under a generated name.
 
     Raises MediaRejected (with a message naming what was found) and stores nothing when
-    the file is not ``kind`` media. The same content uploaded twice by one user is
+    the file is not ``kind`` media. The same content uploaded twice in one workspace is
     stored once: the existing asset is returned. What preflight needs (faces, audio
     levels) is analysed once here and kept on the asset; a video also gets a JPEG poster
     frame, stored as a derived asset (moderators see it in their queue).
@@ -51,7 +51,9 @@ def store_upload(*, owner, upload: UploadedFile, kind: str) -> Asset:
         if path.stat().st_size == 0:
             raise MediaRejected("The file is empty.")
         digest = sha256_of(path)
-        existing = Asset.objects.filter(owner=owner, sha256=digest, kind=kind, origin=Asset.Origin.UPLOAD).first()
+        existing = Asset.objects.filter(
+            workspace=workspace, sha256=digest, kind=kind, origin=Asset.Origin.UPLOAD
+        ).first()
         if existing is not None:
             return existing
         with tempfile.TemporaryDirectory() as workdir:
@@ -59,6 +61,7 @@ def store_upload(*, owner, upload: UploadedFile, kind: str) -> Asset:
             facts = probe_expecting(path, kind, analyse=True, poster_path=poster_path)
             asset = _save_asset(
                 owner=owner,
+                workspace=workspace,
                 source=path,
                 facts=facts,
                 sha256=digest,
@@ -88,6 +91,7 @@ def _store_poster(video: Asset, poster_path: Path) -> Asset | None:
     )
     return _save_asset(
         owner=video.owner,
+        workspace=video.workspace,
         source=poster_path,
         facts=facts,
         sha256=sha256_of(poster_path),
@@ -100,7 +104,7 @@ def _store_poster(video: Asset, poster_path: Path) -> Asset | None:
 EVIDENCE_IMAGE_TYPES = {".jpg", ".png"}
 
 
-def store_evidence(*, owner, upload: UploadedFile) -> Asset:
+def store_evidence(*, owner, workspace, upload: UploadedFile) -> Asset:
     """Store a signed release (PDF, JPG or PNG) kept with an attestation.
 
     PDFs are checked by their structure markers only (header and end-of-file marker) and
@@ -129,11 +133,14 @@ def store_evidence(*, owner, upload: UploadedFile) -> Asset:
             if facts.extension not in EVIDENCE_IMAGE_TYPES:
                 raise MediaRejected("The evidence must be a PDF, JPG or PNG.")
         digest = sha256_of(path)
-        existing = Asset.objects.filter(owner=owner, sha256=digest, kind=facts.kind, origin=Asset.Origin.UPLOAD).first()
+        existing = Asset.objects.filter(
+            workspace=workspace, sha256=digest, kind=facts.kind, origin=Asset.Origin.UPLOAD
+        ).first()
         if existing is not None:
             return existing
         return _save_asset(
             owner=owner,
+            workspace=workspace,
             source=path,
             facts=facts,
             sha256=digest,
@@ -146,13 +153,21 @@ def store_evidence(*, owner, upload: UploadedFile) -> Asset:
 
 
 def store_file(
-    *, owner, path: Path, kind: str, origin: str, original_name: str = "", derived_from: Asset | None = None
+    *,
+    owner,
+    workspace,
+    path: Path,
+    kind: str,
+    origin: str,
+    original_name: str = "",
+    derived_from: Asset | None = None,
 ) -> Asset:
     """Probe and store a file we produced or downloaded (provider outputs, posters,
     prepared inputs)."""
     facts = probe_expecting(path, kind)
     return _save_asset(
         owner=owner,
+        workspace=workspace,
         source=path,
         facts=facts,
         sha256=sha256_of(path),
@@ -165,6 +180,7 @@ def store_file(
 def _save_asset(
     *,
     owner,
+    workspace,
     source: Path,
     facts: MediaFacts,
     sha256: str,
@@ -175,6 +191,7 @@ def _save_asset(
 ) -> Asset:
     asset = Asset(
         owner=owner,
+        workspace=workspace,
         kind=facts.kind,
         origin=origin,
         extension=facts.extension,
@@ -202,7 +219,7 @@ def _save_asset(
     except IntegrityError:
         # A concurrent upload of the same content won the race: keep theirs, drop ours.
         asset.file.delete(save=False)
-        return Asset.objects.get(owner=owner, sha256=sha256, kind=facts.kind, origin=origin)
+        return Asset.objects.get(workspace=workspace, sha256=sha256, kind=facts.kind, origin=origin)
     asset.newly_stored = True
     return asset
 

@@ -3,8 +3,10 @@ from django.views.decorators.http import require_GET
 
 from lipsync_site.media import links
 from lipsync_site.media.serving import serve_asset
+from lipsync_site.view_access import public_view
 
 
+@public_view("a signed link: its token names the asset, purpose and user, checked against the row")
 @require_GET
 def signed_file(request, purpose: str, token: str):
     """A user's own media (or, for the moderation queue, media under review) through a

@@ -92,7 +92,7 @@ class AttestationAdmin(admin.ModelAdmin):
             return links.moderator_url(asset, user=moderator) if asset is not None else ""
 
         jobs = []
-        for job in attestation.jobs.all():
+        for job in attestation.jobs.select_related("workspace"):
             jobs.append(
                 {
                     "job": job,
@@ -111,6 +111,8 @@ class AttestationAdmin(admin.ModelAdmin):
             if attestation.voice_provenance in VoiceProvenance.values
             else attestation.voice_provenance,
             "jobs": jobs,
+            # Moderation is site-wide; the workspace tells the moderator which team asks.
+            "workspaces": sorted({entry["job"].workspace.name for entry in jobs}),
             "evidence_url": url(attestation.evidence),
             "history": decision_history(attestation.user, exclude=attestation),
             "consequences": rejection_consequences(attestation.pk),

@@ -7,6 +7,7 @@ from lipsync_site.consent import texts
 from lipsync_site.consent.models import Attestation
 from lipsync_site.consent.services import ConsentMissing, record_attestation, review_required_before_running
 from lipsync_site.media.services import store_evidence
+from tests.factories import workspace_of
 
 pytestmark = pytest.mark.django_db
 
@@ -40,6 +41,8 @@ def test_records_wording_version_answers_and_provenance(owner):
         "person_name": "Ada Example",
         "speaker_name": "Bo Speaker",
         "evidence_sha256": "",
+        "picture": "video",
+        "voice": "recording",
     }
     assert attestation.media_sha256 == ["a" * 64, "b" * 64]
     assert attestation.ip_address == "203.0.113.9" and len(attestation.user_agent) == 400
@@ -59,7 +62,9 @@ def test_public_figure_needs_evidence_and_always_waits_for_review(owner, setting
     settings.CONSENT_REVIEW_POLICY = "after"
     with pytest.raises(ConsentMissing, match="signed release"):
         attest(owner, public_figure=True)
-    evidence = store_evidence(owner=owner, upload=SimpleUploadedFile("r.pdf", b"%PDF-1.4\n%%EOF"))
+    evidence = store_evidence(
+        owner=owner, workspace=workspace_of(owner), upload=SimpleUploadedFile("r.pdf", b"%PDF-1.4\n%%EOF")
+    )
     attestation = attest(owner, public_figure=True, evidence=evidence)
     assert attestation.answers["evidence_sha256"] == evidence.sha256
     assert review_required_before_running(attestation)

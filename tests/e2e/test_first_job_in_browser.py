@@ -6,13 +6,14 @@ import os
 import re
 
 import pytest
-from django.contrib.auth import get_user_model
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from lipsync_site.credits.models import CreditAccount
 from lipsync_site.credits.services import grant_credits
 from lipsync_site.jobs.models import Job, Status
 from tests import mediafactory
+from tests.conftest import _user as make_user
+from tests.factories import workspace_of
 from tests.processes import Workers, database_env
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -44,16 +45,16 @@ def worker(live_server, settings, tmp_path):
 
 
 def test_first_job_from_sign_in_to_seeking_the_result(page, live_server, worker, media_dir):
-    user = get_user_model().objects.create_user("newcomer", password="pw-newcomer-42")
-    grant_credits(user=user, amount=1000, reason="Demo account allowance")
+    user = make_user("newcomer")
+    grant_credits(workspace=workspace_of(user), amount=1000, reason="Demo account allowance")
     # A face the size a presenter's is in real footage (the landmarks need the lips to be
     # more than a few pixels across to say whether they move).
     clip = mediafactory.make_face_video(media_dir / "presenter.mp4", seconds=3.0, size=512)
     voice = mediafactory.make_audio(media_dir / "voiceover.mp3", seconds=3.0)
 
     page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("input[name=username]", "newcomer")
-    page.fill("input[name=password]", "pw-newcomer-42")
+    page.fill("input[name=login]", "newcomer")
+    page.fill("input[name=password]", "pw-" + "newcomer" * 2)
     page.click("button[type=submit]")
     page.wait_for_url(f"{live_server.url}/jobs/")
 
@@ -98,6 +99,6 @@ def test_first_job_from_sign_in_to_seeking_the_result(page, live_server, worker,
     assert download.body() == job.output.file.open("rb").read()
 
     assert job.status == Status.SUCCEEDED and job.mouth_moving
-    assert CreditAccount.objects.get(user=user).balance == 1000 - job.charged_credits
+    assert CreditAccount.objects.get(workspace=workspace_of(user)).balance == 1000 - job.charged_credits
     page.goto(f"{live_server.url}/credits/")
     assert page.locator("#credits-available").inner_text() == str(1000 - job.charged_credits)

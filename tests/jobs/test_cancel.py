@@ -7,7 +7,7 @@ from django.urls import reverse
 from lipsync_site.credits.models import CreditAccount, Hold
 from lipsync_site.jobs.models import Status
 from lipsync_site.jobs.workflow.submit import submit_job
-from tests.factories import end
+from tests.factories import end, workspace_of
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -23,7 +23,7 @@ def test_owner_cancels_a_queued_job(owner_client, owner, make_job):
     page = cancel(owner_client, job)
     assert job.status == Status.CANCELLED and job.hold.status == Hold.Status.RELEASED
     assert "Job cancelled; its credits were returned." in page
-    assert CreditAccount.objects.get(user=owner).balance == 1000
+    assert CreditAccount.objects.get(workspace=workspace_of(owner)).balance == 1000
 
 
 def test_job_queued_at_the_provider_is_cancelled_there(owner_client, site, runcomfy_sim, make_job, sync_tasks):

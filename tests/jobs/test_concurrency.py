@@ -2,9 +2,9 @@
 ``select_for_update``): many requests and deliveries at once, on PostgreSQL."""
 
 import threading
+from pathlib import Path
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.db import connections
 
 from lipsync_site.credits.models import CreditAccount, Hold
@@ -13,7 +13,8 @@ from lipsync_site.jobs.models import Job, Status
 from lipsync_site.jobs.services import Consent, JobInputs, create_job
 from lipsync_site.jobs.workflow import policy
 from lipsync_site.jobs.workflow.submit import submit_job
-from tests.factories import end
+from tests.conftest import _user as make_user
+from tests.factories import end, stored_file, workspace_of
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -41,14 +42,16 @@ def at_once(count, work):
 
 
 def test_twenty_submissions_at_once_with_credits_for_five(inputs):
-    user = get_user_model().objects.create_user("frugal", password="pw-frugal-frugal")
-    grant_credits(user=user, amount=25, reason="enough for five drafts")  # local draft: 5 credits
-    video = inputs["video"]
-    voice = inputs["voice"]
+    user = make_user("frugal")
+    grant_credits(workspace=workspace_of(user), amount=25, reason="enough for five drafts")  # local draft: 5 credits
+    # The same media, in the frugal user's own workspace.
+    video = stored_file(user, Path(inputs["video"].file.path), "video")
+    voice = stored_file(user, Path(inputs["voice"].file.path), "audio")
 
     def submit(_):
         return create_job(
             owner=user,
+            workspace=workspace_of(user),
             inputs=JobInputs(shape="video_audio", route_id="local-draft", source_video=video, voice=voice),
             consent=Consent(likeness_consent=True, voice_provenance="own", person_name="Ada Example"),
         )
@@ -58,9 +61,38 @@ def test_twenty_submissions_at_once_with_credits_for_five(inputs):
     refused = [r for r in results if isinstance(r, InsufficientCredits)]
     assert len(made) == 5 and len(refused) == 15, [r for r in results if not isinstance(r, Job | InsufficientCredits)]
     assert Job.objects.filter(owner=user).count() == 5
-    assert Hold.objects.filter(account__user=user).count() == 5
-    assert CreditAccount.objects.get(user=user).balance == 0
+    assert Hold.objects.filter(account__workspace=workspace_of(user)).count() == 5
+    assert CreditAccount.objects.get(workspace=workspace_of(user)).balance == 0
     assert all(job.estimated_credits == job.hold.amount == 5 for job in made)  # cost shown = held
+
+
+def test_two_members_submitting_at_once_against_a_balance_for_one_job_get_exactly_one(media_dir):
+    """One workspace, credits for one draft, two colleagues pressing Start together."""
+    from tests import mediafactory
+    from tests.conftest import Team
+
+    team = Team(credits=5)  # local draft: 5 credits
+    clip = mediafactory.make_video(media_dir / "team.mp4", seconds=1.0)
+    track = mediafactory.make_audio(media_dir / "team.wav", seconds=1.0)
+    video = stored_file(team.member, clip, "video", team.workspace)
+    voice = stored_file(team.admin, track, "audio", team.workspace)
+    members = [team.member, team.admin]
+
+    def submit(i):
+        return create_job(
+            owner=members[i],
+            workspace=team.workspace,
+            inputs=JobInputs(shape="video_audio", route_id="local-draft", source_video=video, voice=voice),
+            consent=Consent(likeness_consent=True, voice_provenance="own", person_name="Ada Example"),
+        )
+
+    results = at_once(2, submit)
+    made = [r for r in results if isinstance(r, Job)]
+    refused = [r for r in results if isinstance(r, InsufficientCredits)]
+    assert len(made) == 1 and len(refused) == 1, results
+    assert Job.objects.filter(workspace=team.workspace).count() == 1
+    assert CreditAccount.objects.get(workspace=team.workspace).balance == 0
+    end(made[0])
 
 
 def test_twenty_deliveries_of_one_submit_send_it_once(site, runcomfy_sim, make_job):

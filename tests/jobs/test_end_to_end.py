@@ -9,7 +9,8 @@ from django.urls import reverse
 from lipsync_site.credits.models import CreditAccount, Hold, LedgerEntry
 from lipsync_site.jobs.models import Job, Status
 from lipsync_site.media.models import Asset
-from tests.factories import upload
+from tests.conftest import _user as make_user
+from tests.factories import upload, workspace_of
 
 pytestmark = pytest.mark.django_db
 
@@ -46,7 +47,7 @@ def test_job_runs_from_form_to_signed_download(
     assert abs(job.output.duration_seconds - 2.0) < 0.1
     assert job.hold.status == Hold.Status.CAPTURED
     assert job.charged_credits == job.estimated_credits == 5  # local draft: 1 credit/s, minimum 5
-    assert CreditAccount.objects.get(user=owner).balance == 995
+    assert CreditAccount.objects.get(workspace=workspace_of(owner)).balance == 995
 
     page = owner_client.get(reverse("jobs:detail", args=[job.id]))
     assert page.status_code == 200
@@ -96,7 +97,7 @@ def test_non_media_upload_is_refused_and_leaves_nothing(owner_client, owner, cli
     assert "This is a text file, not media." in response.content.decode()
     assert not Job.objects.exists() and not Asset.objects.exists()
     assert not [p for p in settings.MEDIA_ROOT.rglob("*") if p.is_file()]
-    assert CreditAccount.objects.get(user=owner).balance == 1000
+    assert CreditAccount.objects.get(workspace=workspace_of(owner)).balance == 1000
 
 
 def test_audio_in_the_video_slot_is_refused(owner_client, owner, voice):
@@ -106,20 +107,19 @@ def test_audio_in_the_video_slot_is_refused(owner_client, owner, voice):
 
 
 def test_insufficient_credits_is_a_form_error_without_job_or_hold(client, clip, voice, settings, db):
-    from django.contrib.auth import get_user_model
 
     from lipsync_site.credits.services import grant_credits
 
-    poor = get_user_model().objects.create_user("poor", password="x")
-    grant_credits(user=poor, amount=3, reason="test")
+    poor = make_user("poor")
+    grant_credits(workspace=workspace_of(poor), amount=3, reason="test")
     client.force_login(poor)
     response = client.post(reverse("jobs:new"), form_data(clip, voice))
     assert response.status_code == 400
-    assert "needs 5 credits and you have 3 available" in response.content.decode()
+    assert "needs 5 credits and the workspace has 3" in response.content.decode()
     assert not Job.objects.exists() and not Hold.objects.exists()
     assert not Asset.objects.exists()
     assert not [p for p in settings.MEDIA_ROOT.rglob("*") if p.is_file()]
-    assert LedgerEntry.objects.filter(account__user=poor).count() == 1
+    assert LedgerEntry.objects.filter(account__workspace=workspace_of(poor)).count() == 1
 
 
 def test_failed_render_releases_the_hold(
@@ -138,4 +138,4 @@ def test_failed_render_releases_the_hold(
     assert job.status == Status.FAILED
     assert "could not be decoded" in job.error_message
     assert job.hold.status == Hold.Status.RELEASED
-    assert CreditAccount.objects.get(user=owner).balance == 1000
+    assert CreditAccount.objects.get(workspace=workspace_of(owner)).balance == 1000

@@ -4,21 +4,22 @@ preflight, routes and cost, and the start button creates the jobs."""
 import os
 
 import pytest
-from django.contrib.auth import get_user_model
 
 from lipsync_site.credits.services import grant_credits
 from lipsync_site.jobs.models import Job
 from tests import mediafactory
+from tests.conftest import _user as make_user
+from tests.factories import workspace_of
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def sign_in(page, live_server):
-    user = get_user_model().objects.create_user("browser", password="pw-browser-browser")
-    grant_credits(user=user, amount=100, reason="test")
+    user = make_user("browser")
+    grant_credits(workspace=workspace_of(user), amount=100, reason="test")
     page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("input[name=username]", "browser")
-    page.fill("input[name=password]", "pw-browser-browser")
+    page.fill("input[name=login]", "browser")
+    page.fill("input[name=password]", "pw-" + "browser" * 2)
     page.click("button[type=submit], input[type=submit]")
     return user
 

@@ -10,7 +10,8 @@ from lipsync_site.credits.models import CreditAccount, Hold
 from lipsync_site.jobs.models import Job, Status
 from lipsync_site.media.models import Asset
 from tests import mediafactory
-from tests.factories import upload
+from tests.conftest import _user as make_user
+from tests.factories import upload, workspace_of
 
 pytestmark = pytest.mark.django_db
 
@@ -108,7 +109,7 @@ def test_start_from_checked_media_creates_the_job_without_uploading_again(owner_
     assert job.poster == job.source_video.poster
     assert set(job.attestation.media_sha256) == {job.source_video.sha256, job.voice.sha256}
     assert job.attestation.answers["no_misuse"] is True
-    assert job.attestation.text_version == "2026-11-v2"
+    assert job.attestation.text_version == "2026-12-v3"
     assert "public figure" in job.attestation.text_shown
 
 
@@ -116,7 +117,7 @@ def test_no_face_blocks_until_the_user_confirms(owner_client, owner, clip, voice
     data = {"shape": "video_audio", "source_video": upload(clip), "voice_audio": upload(voice)}
     html = owner_client.post(reverse("jobs:new"), {**data, "step": "check"}).content.decode()
     assert 'data-code="face" data-level="block"' in html
-    assert "No face found in any of 6 frames sampled" in html
+    assert "No face found in the video" in html
     assert 'name="confirm_no_face"' in html and "disabled" in html
     ids = {"video_asset": hidden(html, "video_asset"), "voice_assets": hidden(html, "voice_assets")}
     response = owner_client.post(reverse("jobs:new"), {"shape": "video_audio", "step": "start", **ids, **consent()})
@@ -192,17 +193,16 @@ def test_portrait_batch_of_three_voices_makes_three_jobs_with_their_own_holds_an
     for job in jobs:
         assert set(job.attestation.media_sha256) == {job.portrait.sha256, job.voice.sha256}
         assert job.status == Status.QUEUED
-    assert CreditAccount.objects.get(user=owner).balance == 1000 - 19
+    assert CreditAccount.objects.get(workspace=workspace_of(owner)).balance == 1000 - 19
     assert Attestation.objects.count() == 3
 
 
 def test_batch_is_all_or_nothing_when_credits_run_out(client, face_portrait, media_dir):
-    from django.contrib.auth import get_user_model
 
     from lipsync_site.credits.services import grant_credits
 
-    user = get_user_model().objects.create_user("tight", password="x")
-    grant_credits(user=user, amount=12, reason="test")
+    user = make_user("tight")
+    grant_credits(workspace=workspace_of(user), amount=12, reason="test")
     client.force_login(user)
     voices = [mediafactory.make_audio(media_dir / f"v{i}.wav", seconds=6.0, freq=200 + i * 30) for i in range(3)]
     check = client.post(
@@ -225,7 +225,7 @@ def test_batch_is_all_or_nothing_when_credits_run_out(client, face_portrait, med
         },
     )
     assert response.status_code == 400
-    assert "These 3 jobs need 18 credits and you have 12 available" in response.content.decode()
+    assert "These 3 jobs need 18 credits and the workspace has 12" in response.content.decode()
     assert not Job.objects.exists() and not Hold.objects.exists() and not Attestation.objects.exists()
 
 
@@ -245,7 +245,7 @@ def test_refused_file_in_a_check_leaves_nothing_of_that_request(owner_client, ow
 def test_other_users_asset_ids_are_ignored(owner_client, outsider, face_clip):
     from lipsync_site.media.services import store_upload
 
-    theirs = store_upload(owner=outsider, upload=upload(face_clip), kind="video")
+    theirs = store_upload(owner=outsider, workspace=workspace_of(outsider), upload=upload(face_clip), kind="video")
     html = owner_client.post(
         reverse("jobs:new"), {"shape": "video_audio", "step": "check", "video_asset": str(theirs.pk)}
     ).content.decode()

@@ -6,7 +6,7 @@ from lipsync_site.jobs import quote, services
 from lipsync_site.media.models import Asset
 from lipsync_site.media.probe import MediaRejected
 from tests import mediafactory
-from tests.factories import stored
+from tests.factories import stored, workspace_of
 
 pytestmark = pytest.mark.django_db
 
@@ -18,6 +18,7 @@ MODELESS_ROUTE = "creatify-lipsync"
 def create(owner, video, voice, mode):
     return services.create_job(
         owner=owner,
+        workspace=workspace_of(owner),
         inputs=services.JobInputs(
             shape="video_audio", route_id=MODELESS_ROUTE, source_video=video, voice=voice, mismatch_mode=mode
         ),

@@ -45,6 +45,7 @@ def test_a_redelivered_notification_sends_nothing(owner_client, owner_with_email
 
 
 def test_no_mail_without_an_address_or_before_the_end(owner_client, owner, clip, voice):
+    type(owner).objects.filter(pk=owner.pk).update(email="")
     owner_client.post(reverse("jobs:new"), form_data(clip, voice))
     job = Job.objects.get(owner=owner)
     assert notify_owner(job.pk) is False  # still queued

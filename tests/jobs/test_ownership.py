@@ -45,10 +45,10 @@ def test_signed_out_htmx_request_gets_hx_redirect(client, job):
     client.logout()
     response = client.get(reverse("jobs:status", args=[job.id]), headers={"HX-Request": "true"})
     assert response.status_code == 200
-    assert response["HX-Redirect"].startswith(reverse("login"))
+    assert response["HX-Redirect"].startswith(reverse("account_login"))
 
 
 def test_signed_out_page_request_redirects_to_login(client, job):
     client.logout()
     response = client.get(reverse("jobs:detail", args=[job.id]))
-    assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
+    assert response.status_code == 302 and response["Location"].startswith(reverse("account_login"))

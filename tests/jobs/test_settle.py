@@ -9,13 +9,13 @@ from lipsync_site.credits.models import CreditAccount, Hold, LedgerEntry
 from lipsync_site.jobs.models import EventKind, Status
 from lipsync_site.jobs.workflow.leases import Lease
 from lipsync_site.jobs.workflow.settle import settle
-from tests.factories import make_job
+from tests.factories import make_job, workspace_of
 
 pytestmark = pytest.mark.django_db
 
 
 def balance(owner) -> int:
-    return CreditAccount.objects.get(user=owner).balance
+    return CreditAccount.objects.get(workspace=workspace_of(owner)).balance
 
 
 def test_a_delivery_captures_the_charge_and_returns_the_rest(owner):

@@ -8,6 +8,7 @@ from django.utils import timezone
 from lipsync_site.credits.models import CreditAccount, Hold
 from lipsync_site.jobs.models import Job, Status
 from lipsync_site.jobs.sweep import sweep
+from tests.factories import workspace_of
 
 pytestmark = pytest.mark.django_db
 
@@ -32,7 +33,7 @@ def test_submission_abandoned_before_an_answer_fails_visibly_and_releases(make_j
     job.refresh_from_db()
     assert job.status == Status.FAILED and "could not confirm" in job.error_message
     assert job.hold.status == Hold.Status.RELEASED
-    assert CreditAccount.objects.get(user=owner).balance == 1000
+    assert CreditAccount.objects.get(workspace=workspace_of(owner)).balance == 1000
     assert job.events.last().actor == "sweep"
 
 

@@ -12,7 +12,7 @@ from lipsync_site.jobs.tracker import Tracker, claim_due_jobs, take_calls
 from lipsync_site.jobs.workflow import policy
 from lipsync_site.jobs.workflow.leases import Lease
 from lipsync_site.jobs.workflow.submit import submit_job
-from tests.factories import end
+from tests.factories import end, workspace_of
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -31,7 +31,7 @@ def test_job_runs_through_the_simulator_and_captures_its_hold(site, runcomfy_sim
     assert job.status == Status.SUCCEEDED, list(job.events.values_list("message", flat=True))
     assert job.output.kind == "video"
     assert job.hold.status == Hold.Status.CAPTURED and job.charged_credits <= job.hold.amount
-    assert CreditAccount.objects.get(user=owner).balance == 1000 - job.charged_credits
+    assert CreditAccount.objects.get(workspace=workspace_of(owner)).balance == 1000 - job.charged_credits
     assert runcomfy_sim.submit_count == 1
     statuses = [e.to_status for e in job.events.order_by("at", "id") if e.from_status != e.to_status]
     assert statuses == ["queued", "submitting", "provider_queued", "running", "collecting", "succeeded"]
@@ -106,7 +106,7 @@ def test_submission_with_unknown_fate_is_never_resent(site, runcomfy_sim, make_j
     assert job.status == Status.FAILED
     assert "could not confirm" in job.error_message
     assert job.hold.status == Hold.Status.RELEASED
-    assert CreditAccount.objects.get(user=owner).balance == 1000
+    assert CreditAccount.objects.get(workspace=workspace_of(owner)).balance == 1000
     assert len(runcomfy_sim.calls_to("submit")) == 1
 
 
@@ -117,7 +117,7 @@ def test_failed_run_fails_the_job_and_releases(site, runcomfy_sim, make_job, own
     drive(lambda: refreshed(job).is_terminal)
     assert job.status == Status.FAILED and "No face found" in job.error_message
     assert job.hold.status == Hold.Status.RELEASED
-    assert CreditAccount.objects.get(user=owner).balance == 1000
+    assert CreditAccount.objects.get(workspace=workspace_of(owner)).balance == 1000
 
 
 @pytest.mark.parametrize("fault", ["disallowed_host", "oversize_output"])
@@ -223,4 +223,4 @@ def test_job_runs_through_the_nemovideo_simulator(site, nemo_sim, make_job, owne
     drive(lambda: refreshed(job).is_terminal, fast_forward=True)
     assert job.status == Status.SUCCEEDED, list(job.events.values_list("message", flat=True))
     assert job.hold.status == Hold.Status.CAPTURED and job.output.kind == "video"
-    assert CreditAccount.objects.get(user=owner).balance == 1000 - job.charged_credits
+    assert CreditAccount.objects.get(workspace=workspace_of(owner)).balance == 1000 - job.charged_credits

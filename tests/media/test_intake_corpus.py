@@ -9,6 +9,7 @@ from lipsync_site.media.models import Asset
 from lipsync_site.media.names import clean_original_name
 from lipsync_site.media.probe import MediaRejected
 from lipsync_site.media.services import store_evidence, store_upload
+from tests.factories import workspace_of
 from tests.media.corpus import CASES, HOSTILE_NAMES
 
 pytestmark = pytest.mark.django_db
@@ -23,7 +24,7 @@ def test_corpus_file_gets_its_expected_outcome(case, owner, tmp_path, settings):
     made = case.make(tmp_path / case.name)
     upload = SimpleUploadedFile(case.name, made.read_bytes(), content_type="application/octet-stream")
     if case.expect.startswith("ok:"):
-        asset = store_upload(owner=owner, upload=upload, kind=case.slot)
+        asset = store_upload(owner=owner, workspace=workspace_of(owner), upload=upload, kind=case.slot)
         assert asset.extension == case.expect[3:]
         assert asset.kind == case.slot and asset.sha256 and asset.size_bytes == made.stat().st_size
         assert asset.original_name == case.name
@@ -40,28 +41,41 @@ def test_corpus_file_gets_its_expected_outcome(case, owner, tmp_path, settings):
             assert (asset.width, asset.height) == (64, 64)
     else:
         with pytest.raises(MediaRejected) as refused:
-            store_upload(owner=owner, upload=upload, kind=case.slot)
+            store_upload(owner=owner, workspace=workspace_of(owner), upload=upload, kind=case.slot)
         assert case.expect in refused.value.message
         assert not Asset.objects.exists()
         assert not stored_files(settings)
 
 
 def test_same_file_twice_is_stored_once(owner, clip):
-    first = store_upload(owner=owner, upload=SimpleUploadedFile("a.mp4", clip.read_bytes()), kind="video")
-    second = store_upload(owner=owner, upload=SimpleUploadedFile("b.mp4", clip.read_bytes()), kind="video")
+    first = store_upload(
+        owner=owner, workspace=workspace_of(owner), upload=SimpleUploadedFile("a.mp4", clip.read_bytes()), kind="video"
+    )
+    second = store_upload(
+        owner=owner, workspace=workspace_of(owner), upload=SimpleUploadedFile("b.mp4", clip.read_bytes()), kind="video"
+    )
     assert first.pk == second.pk
     assert Asset.objects.filter(origin=Asset.Origin.UPLOAD).count() == 1
 
 
 def test_same_file_for_two_users_is_two_assets(owner, outsider, clip):
-    mine = store_upload(owner=owner, upload=SimpleUploadedFile("a.mp4", clip.read_bytes()), kind="video")
-    theirs = store_upload(owner=outsider, upload=SimpleUploadedFile("a.mp4", clip.read_bytes()), kind="video")
+    mine = store_upload(
+        owner=owner, workspace=workspace_of(owner), upload=SimpleUploadedFile("a.mp4", clip.read_bytes()), kind="video"
+    )
+    theirs = store_upload(
+        owner=outsider,
+        workspace=workspace_of(outsider),
+        upload=SimpleUploadedFile("a.mp4", clip.read_bytes()),
+        kind="video",
+    )
     assert mine.pk != theirs.pk
 
 
 @pytest.mark.parametrize(("name", "kept"), HOSTILE_NAMES, ids=["traversal", "nul", "rtl", "long", "cjk"])
 def test_hostile_names_are_text_never_paths(name, kept, owner, clip, settings):
-    asset = store_upload(owner=owner, upload=SimpleUploadedFile(name, clip.read_bytes()), kind="video")
+    asset = store_upload(
+        owner=owner, workspace=workspace_of(owner), upload=SimpleUploadedFile(name, clip.read_bytes()), kind="video"
+    )
     if kept is not None:
         assert asset.original_name == kept
     assert len(asset.original_name) <= 255
@@ -92,9 +106,15 @@ def test_clean_original_name_handles_windows_paths_and_controls():
 
 
 def test_evidence_accepts_pdf_and_images_and_refuses_the_rest(owner, tmp_path, portrait):
-    pdf = store_evidence(owner=owner, upload=SimpleUploadedFile("release.pdf", b"%PDF-1.7\nstuff\n%%EOF\n"))
+    pdf = store_evidence(
+        owner=owner,
+        workspace=workspace_of(owner),
+        upload=SimpleUploadedFile("release.pdf", b"%PDF-1.7\nstuff\n%%EOF\n"),
+    )
     assert pdf.kind == Asset.Kind.DOCUMENT and pdf.content_type == "application/pdf"
-    png = store_evidence(owner=owner, upload=SimpleUploadedFile("release.png", portrait.read_bytes()))
+    png = store_evidence(
+        owner=owner, workspace=workspace_of(owner), upload=SimpleUploadedFile("release.png", portrait.read_bytes())
+    )
     assert png.kind == Asset.Kind.IMAGE
     for name, data, message in [
         ("cut.pdf", b"%PDF-1.7\nno end", "truncated"),
@@ -102,4 +122,4 @@ def test_evidence_accepts_pdf_and_images_and_refuses_the_rest(owner, tmp_path, p
         ("empty.pdf", b"", "empty"),
     ]:
         with pytest.raises(MediaRejected, match=message):
-            store_evidence(owner=owner, upload=SimpleUploadedFile(name, data))
+            store_evidence(owner=owner, workspace=workspace_of(owner), upload=SimpleUploadedFile(name, data))

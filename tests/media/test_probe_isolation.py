@@ -8,6 +8,7 @@ from lipsync_site.media.models import Asset
 from lipsync_site.media.probe import MediaRejected, probe
 from lipsync_site.media.services import store_upload
 from lipsync_site.media.serving import SAFE_TYPES
+from tests.factories import workspace_of
 
 pytestmark = pytest.mark.django_db
 
@@ -38,7 +39,12 @@ def test_stored_media_is_never_served_as_something_a_browser_runs(owner_client, 
     from lipsync_site.media import links
 
     assert not {"text/html", "image/svg+xml", "application/javascript", "text/xml"} & SAFE_TYPES
-    asset = store_upload(owner=owner, upload=SimpleUploadedFile("clip.mp4", clip.read_bytes()), kind="video")
+    asset = store_upload(
+        owner=owner,
+        workspace=workspace_of(owner),
+        upload=SimpleUploadedFile("clip.mp4", clip.read_bytes()),
+        kind="video",
+    )
     Asset.objects.filter(pk=asset.pk).update(content_type="text/html")  # whatever a row says
     asset.refresh_from_db()
     for purpose in (links.Purpose.VIEW, links.Purpose.DOWNLOAD):

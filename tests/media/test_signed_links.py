@@ -5,13 +5,19 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from lipsync_site.media import links
 from lipsync_site.media.services import revoke_links, store_upload
+from tests.factories import workspace_of
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def asset(owner, clip):
-    return store_upload(owner=owner, upload=SimpleUploadedFile("clip.mp4", clip.read_bytes()), kind="video")
+    return store_upload(
+        owner=owner,
+        workspace=workspace_of(owner),
+        upload=SimpleUploadedFile("clip.mp4", clip.read_bytes()),
+        kind="video",
+    )
 
 
 def body(response):
@@ -92,6 +98,10 @@ def test_revoked_link_is_404(owner_client, owner, asset):
 
 
 def test_same_content_uploaded_twice_is_stored_once(owner, clip):
-    first = store_upload(owner=owner, upload=SimpleUploadedFile("a.mp4", clip.read_bytes()), kind="video")
-    second = store_upload(owner=owner, upload=SimpleUploadedFile("b.mov", clip.read_bytes()), kind="video")
+    first = store_upload(
+        owner=owner, workspace=workspace_of(owner), upload=SimpleUploadedFile("a.mp4", clip.read_bytes()), kind="video"
+    )
+    second = store_upload(
+        owner=owner, workspace=workspace_of(owner), upload=SimpleUploadedFile("b.mov", clip.read_bytes()), kind="video"
+    )
     assert first.pk == second.pk

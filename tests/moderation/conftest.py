@@ -12,6 +12,7 @@ from lipsync_site.jobs import services
 from lipsync_site.media.services import store_upload
 from lipsync_site.moderation.apps import MODERATORS_GROUP
 from tests import mediafactory
+from tests.factories import workspace_of
 
 
 @pytest.fixture
@@ -37,10 +38,21 @@ def face_clip(media_dir):
 
 
 def create_local_job(owner, face_clip, voice, *, person="Ada Example", public_figure=False):
-    video = store_upload(owner=owner, upload=SimpleUploadedFile("face.mp4", face_clip.read_bytes()), kind="video")
-    audio = store_upload(owner=owner, upload=SimpleUploadedFile("voice.wav", voice.read_bytes()), kind="audio")
+    video = store_upload(
+        owner=owner,
+        workspace=workspace_of(owner),
+        upload=SimpleUploadedFile("face.mp4", face_clip.read_bytes()),
+        kind="video",
+    )
+    audio = store_upload(
+        owner=owner,
+        workspace=workspace_of(owner),
+        upload=SimpleUploadedFile("voice.wav", voice.read_bytes()),
+        kind="audio",
+    )
     return services.create_job(
         owner=owner,
+        workspace=workspace_of(owner),
         inputs=services.JobInputs(shape="video_audio", route_id="local-draft", source_video=video, voice=audio),
         consent=services.Consent(likeness_consent=True, voice_provenance="own", person_name=person),
     )

@@ -8,6 +8,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils.html import escape
 
 from lipsync_site.consent.models import Decision
 from lipsync_site.credits.models import CreditAccount, Hold
@@ -17,6 +18,7 @@ from lipsync_site.media import links
 from lipsync_site.media.services import store_upload
 from lipsync_site.moderation.apps import MODERATORS_GROUP
 from tests import mediafactory
+from tests.factories import workspace_of
 from tests.moderation.conftest import create_local_job, decide_url
 
 pytestmark = pytest.mark.django_db
@@ -55,7 +57,7 @@ def test_queue_lists_pending_oldest_first_with_media_answers_and_history(
     assert html.index("First Person") < html.index("Second Person")
     assert "2 pending" in html
     assert 'alt="Poster frame"' in html and "<audio controls" in html
-    assert "It is my own voice" in html and "version 2026-11-v2" in html
+    assert "It is my own voice" in html and "version 2026-12-v3" in html
     assert "0 approved, 0 rejected, 1 other pending" in html
     # The moderator's media links work for the moderator...
     poster_url = re.search(r'<img src="([^"]+)" alt="Poster frame"', html).group(1)
@@ -108,13 +110,13 @@ def test_rejecting_a_waiting_job_rejects_it_releases_the_hold_and_revokes_links(
     job.refresh_from_db()
     assert job.status == Status.REJECTED
     assert job.hold.status == Hold.Status.RELEASED
-    assert CreditAccount.objects.get(user=owner).balance == 1000
+    assert CreditAccount.objects.get(workspace=workspace_of(owner)).balance == 1000
     assert owner_client.get(owner_link).status_code == 404
     assert moderator_client.get(moderator_link).status_code == 404
     decision = Decision.objects.get()
     assert decision.moderator.username == "mod" and decision.reason == "No release from the actor."
     page = owner_client.get(reverse("jobs:detail", args=[job.id])).content.decode()
-    assert "Consent was rejected: No release from the actor." in page
+    assert "Consent rejected by a moderator: No release from the actor." in page
 
 
 def test_rejection_after_outputs_exist_revokes_the_download(
@@ -128,7 +130,7 @@ def test_rejection_after_outputs_exist_revokes_the_download(
     partial = owner_client.get(reverse("jobs:status", args=[job.id]), headers={"HX-Request": "true"}).content.decode()
     download = re.search(r'id="download-link" href="([^"]+)"', partial).group(1)
     assert owner_client.get(download).status_code == 200
-    charged = CreditAccount.objects.get(user=owner).balance
+    charged = CreditAccount.objects.get(workspace=workspace_of(owner)).balance
 
     moderator_client.post(decide_url(job), {"outcome": "reject", "reason": "The speaker withdrew consent."})
     job.refresh_from_db()
@@ -136,7 +138,7 @@ def test_rejection_after_outputs_exist_revokes_the_download(
     assert owner_client.get(download).status_code == 404
     page = owner_client.get(reverse("jobs:detail", args=[job.id])).content.decode()
     assert "The speaker withdrew consent." in page and 'id="download-link"' not in page
-    assert CreditAccount.objects.get(user=owner).balance == charged
+    assert CreditAccount.objects.get(workspace=workspace_of(owner)).balance == charged
 
 
 def test_decisions_are_rows_never_edits(moderator, owner, face_clip, voice):
@@ -161,11 +163,24 @@ def test_public_figure_waits_for_review_even_under_the_after_policy(owner, face_
 
     release = media_dir / "release.pdf"
     release.write_bytes(b"%PDF-1.4\n%%EOF\n")
-    evidence = store_evidence(owner=owner, upload=SimpleUploadedFile("release.pdf", release.read_bytes()))
-    video = store_upload(owner=owner, upload=SimpleUploadedFile("face.mp4", face_clip.read_bytes()), kind="video")
-    audio = store_upload(owner=owner, upload=SimpleUploadedFile("voice.wav", voice.read_bytes()), kind="audio")
+    evidence = store_evidence(
+        owner=owner, workspace=workspace_of(owner), upload=SimpleUploadedFile("release.pdf", release.read_bytes())
+    )
+    video = store_upload(
+        owner=owner,
+        workspace=workspace_of(owner),
+        upload=SimpleUploadedFile("face.mp4", face_clip.read_bytes()),
+        kind="video",
+    )
+    audio = store_upload(
+        owner=owner,
+        workspace=workspace_of(owner),
+        upload=SimpleUploadedFile("voice.wav", voice.read_bytes()),
+        kind="audio",
+    )
     job = services.create_job(
         owner=owner,
+        workspace=workspace_of(owner),
         inputs=services.JobInputs(shape="video_audio", route_id="local-draft", source_video=video, voice=audio),
         consent=services.Consent(
             likeness_consent=True,
@@ -199,5 +214,13 @@ def test_a_moderator_clears_a_queue_of_ten_quickly(moderator_client, owner, face
 
 def test_moderators_find_the_queue_in_the_site_header(moderator_client, owner_client):
     queue = reverse("admin:consent_attestation_queue")
-    assert f'href="{queue}"' in moderator_client.get(reverse("jobs:list")).content.decode()
+    # Moderators are site staff, usually in no workspace: where they land still links the queue.
+    landing = moderator_client.get(reverse("jobs:list"), follow=True).content.decode()
+    assert f'href="{queue}"' in landing and 'id="moderation-queue-link"' in landing
     assert f'href="{queue}"' not in owner_client.get(reverse("jobs:list")).content.decode()
+
+
+def test_the_queue_says_which_workspace_asks(moderator_client, owner, face_clip, voice):
+    job = create_local_job(owner, face_clip, voice)
+    html = moderator_client.get(reverse("admin:consent_attestation_queue")).content.decode()
+    assert f'class="queue-workspace">{escape(job.workspace.name)}<' in html

@@ -11,7 +11,7 @@ from django.urls import reverse
 from lipsync_site.credits.models import CreditAccount, Hold, LedgerEntry
 from lipsync_site.jobs.models import EventKind, Status
 from lipsync_site.jobs.workflow.settle import settle
-from tests.factories import make_job
+from tests.factories import make_job, workspace_of
 from tests.moderation.conftest import create_local_job, decide_url
 
 pytestmark = pytest.mark.django_db
@@ -47,10 +47,10 @@ def test_the_queue_says_what_a_rejection_will_do_before_the_click(moderator_clie
 def test_a_delivered_job_is_revoked_and_stays_charged(
     moderator_client, owner, owner_client, delivered, django_capture_on_commit_callbacks
 ):
-    balance = CreditAccount.objects.get(user=owner).balance
+    balance = CreditAccount.objects.get(workspace=workspace_of(owner)).balance
     job = reject(moderator_client, delivered, django_capture_on_commit_callbacks)
     assert job.status == Status.REVOKED and job.hold.status == Hold.Status.CAPTURED
-    assert CreditAccount.objects.get(user=owner).balance == balance
+    assert CreditAccount.objects.get(workspace=workspace_of(owner)).balance == balance
     page = owner_client.get(reverse("jobs:detail", args=[job.id])).content.decode()
     assert "Revoked" in page and "stay charged" in page and 'id="download-link"' not in page
     history = owner_client.get(reverse("jobs:list")).content.decode()
@@ -63,10 +63,10 @@ def test_a_delivered_job_is_revoked_and_stays_charged(
 def test_a_refund_gives_the_charge_back(
     moderator_client, owner, owner_client, delivered, django_capture_on_commit_callbacks
 ):
-    balance = CreditAccount.objects.get(user=owner).balance
+    balance = CreditAccount.objects.get(workspace=workspace_of(owner)).balance
     job = reject(moderator_client, delivered, django_capture_on_commit_callbacks, refund="on")
     assert job.status == Status.REVOKED and job.hold.status == Hold.Status.REFUNDED
-    assert CreditAccount.objects.get(user=owner).balance == balance + job.charged_credits
+    assert CreditAccount.objects.get(workspace=workspace_of(owner)).balance == balance + job.charged_credits
     assert LedgerEntry.objects.filter(hold=job.hold, kind=LedgerEntry.Kind.REFUND, amount=job.charged_credits).exists()
     history = owner_client.get(reverse("jobs:list")).content.decode()
     assert f"{job.charged_credits} refunded" in history

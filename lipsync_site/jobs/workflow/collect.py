@@ -55,7 +55,14 @@ def collect_job(job_id) -> None:
         with lease.heartbeat(job.pk), tempfile.TemporaryDirectory(dir=scratch) as workdir:
             target = Path(workdir) / "output.bin"
             provider.download(outputs[0], target, max_bytes=settings.PROVIDER_DOWNLOAD_MAX_BYTES)
-            asset = store_file(owner=job.owner, path=target, kind="video", origin=Asset.Origin.OUTPUT, original_name="")
+            asset = store_file(
+                owner=job.owner,
+                workspace=job.workspace,
+                path=target,
+                kind="video",
+                origin=Asset.Origin.OUTPUT,
+                original_name="",
+            )
             check_fields = _output_check(job, target, Path(workdir))
     except MediaRejected as exc:
         _fail(job, lease, Say.unplayable(exc.message))
@@ -124,7 +131,12 @@ def _output_check(job: Job, video: Path, workdir: Path) -> dict:
             poster_path = workdir / "poster.jpg"
             poster_path.write_bytes(check.poster_jpeg)
             fields["poster"] = store_file(
-                owner=job.owner, path=poster_path, kind="image", origin=Asset.Origin.DERIVED, original_name=""
+                owner=job.owner,
+                workspace=job.workspace,
+                path=poster_path,
+                kind="image",
+                origin=Asset.Origin.DERIVED,
+                original_name="",
             )
         return fields
     except Exception:

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('jobs', '0004_revoked_and_event_kinds'),
+        ('jobs', '0008_studio_search_review_simulated'),
     ]
 
     operations = [
