@@ -10,15 +10,14 @@ import re
 from pathlib import Path
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.test import Client
 from django.urls import reverse
 from playwright.sync_api import expect
 
-from lipsync_site.credits.services import grant_credits
 from lipsync_site.jobs.models import EventKind, Job, Status
 from lipsync_site.media.models import Asset
 from tests import factories, mediafactory, studio
+from tests.conftest import _user as make_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -28,9 +27,7 @@ PHONE = {"width": 390, "height": 844}
 
 @pytest.fixture
 def marketer(db):
-    user = get_user_model().objects.create_user("marketer", password="pw-marketer-42")
-    grant_credits(user=user, amount=1000, reason="tests")
-    return user
+    return make_user("marketer", credits=1000)
 
 
 def sign_in(page, live_server, user):
