@@ -13,7 +13,7 @@ from lipsync_site.jobs.models import Job, Status
 from lipsync_site.media.faces import find_faces, landmarks_in
 from lipsync_site.media.selectors import speaker_faces
 from tests import mediafactory
-from tests.factories import upload
+from tests.factories import upload, workspace_of
 
 pytestmark = pytest.mark.django_db
 
@@ -140,4 +140,4 @@ def test_remap_past_double_length_is_refused_before_any_credit_is_held(owner_cli
     assert 'data-code="remap" data-level="block"' in check
     response = owner_client.post(reverse("jobs:new"), form_data(clip, long_voice, mismatch_mode="remap"))
     assert response.status_code == 400 and "between half and double speed" in response.content.decode()
-    assert not Job.objects.exists() and CreditAccount.objects.get(user=owner).balance == 1000
+    assert not Job.objects.exists() and CreditAccount.objects.get(workspace=workspace_of(owner)).balance == 1000
