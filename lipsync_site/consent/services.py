@@ -24,8 +24,11 @@ def record_attestation(
     ip_address: str | None,
     user_agent: str,
     text_version: str = texts.CURRENT_VERSION,
+    picture: str = "video",
+    voice: str = "recording",
 ) -> Attestation:
-    """Record what the user declared, with the exact wording they were shown.
+    """Record what the user declared, with the exact wording they were shown (which, from
+    2026-12-v3, depends on the kind of job: ``picture`` and ``voice``, see texts.wording).
 
     A public figure needs evidence (a signed release) and always waits for a moderator.
     """
@@ -43,11 +46,13 @@ def record_attestation(
         "person_name": person_name.strip(),
         "speaker_name": speaker_name.strip(),
         "evidence_sha256": evidence.sha256 if evidence is not None else "",
+        "picture": picture,
+        "voice": voice,
     }
     return Attestation.objects.create(
         user=user,
         text_version=text_version,
-        text_shown=texts.shown_text(text_version),
+        text_shown=texts.shown_text(text_version, picture=picture, voice=voice),
         likeness_consent=likeness_consent,
         voice_provenance=voice_provenance,
         person_name=person_name.strip(),

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.utils.html import format_html
 
-from lipsync_site.jobs.models import Job, JobEvent
+from lipsync_site.jobs.models import Job, JobEvent, OutputReview
 
 
 class JobEventInline(admin.TabularInline):
@@ -9,6 +9,18 @@ class JobEventInline(admin.TabularInline):
     extra = 0
     can_delete = False
     readonly_fields = ("at", "kind", "from_status", "to_status", "actor", "message", "payload")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class OutputReviewInline(admin.TabularInline):
+    """The team's review marks on the output (approved, needs changes, rejected)."""
+
+    model = OutputReview
+    extra = 0
+    can_delete = False
+    readonly_fields = ("created_at", "author", "verdict", "comment")
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -32,7 +44,7 @@ class JobAdmin(admin.ModelAdmin):
     list_filter = ("status", "route_id", "provider", "mouth_moving", ("events__kind", admin.AllValuesFieldListFilter))
     date_hierarchy = "created_at"
     search_fields = ("id", "owner__username", "workspace__name", "provider_request_id")
-    inlines = [JobEventInline]
+    inlines = [JobEventInline, OutputReviewInline]
     readonly_fields = [field.name for field in Job._meta.fields]
 
     class Media:
@@ -43,13 +55,12 @@ class JobAdmin(admin.ModelAdmin):
 
     @admin.display(description="Lip-sync check", ordering="lipsync_score")
     def lipsync_check(self, obj):
-        if obj.mouth_moving is None:
+        if not obj.checked:
             return "-"
-        if obj.mouth_moving:
-            return format_html("{} ({})", "moving", f"{obj.lipsync_score:.2f}")
-        return format_html(
-            '<strong class="check-flagged">{}</strong> ({})', "mouth may not be moving", f"{obj.lipsync_score:.2f}"
-        )
+        words = "; ".join(obj.lipsync_words)
+        if obj.lipsync_problems:
+            return format_html('<strong class="check-flagged">{}</strong> ({})', words, f"{obj.lipsync_score:.2f}")
+        return format_html("{} ({})", words, f"{obj.lipsync_score:.2f}")
 
 
 @admin.register(JobEvent)

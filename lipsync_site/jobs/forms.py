@@ -10,10 +10,11 @@ from __future__ import annotations
 from django import forms
 
 from lipsync_site.consent import texts
+from lipsync_site.jobs.models import Verdict
 from lipsync_site.jobs.quote import OPTIONAL_AUDIO_SHAPES, shape_inputs
 from lipsync_site.jobs.services import Consent, JobInputs
 from lipsync_site.media.mismatch import MismatchMode
-from lipsync_site.providers.catalog import InputShape
+from lipsync_site.providers.catalog import ROUTES, InputShape
 from lipsync_site.providers.routes import available_routes
 
 MEDIA_ACCEPT = {
@@ -58,6 +59,17 @@ class AssetIdsField(forms.Field):
 def shape_choices():
     return [(shape.value, shape.label) for shape in InputShape]
 
+
+# What each kind of job involves, for the consent wording (consent.texts.wording): the
+# picture is a real person's video or portrait, or generated; the voice a recording the user
+# uploads, generated from the script, or optional (a generated clip may follow a recording).
+CONSENT_SUBJECTS = {
+    InputShape.VIDEO_AUDIO: ("video", "recording"),
+    InputShape.PORTRAIT_AUDIO: ("portrait", "recording"),
+    InputShape.VIDEO_SCRIPT: ("video", "generated"),
+    InputShape.PORTRAIT_SCRIPT: ("portrait", "generated"),
+    InputShape.SCRIPT: ("generated", "optional"),
+}
 
 CONSENT_ANSWERS = ["person_name", "likeness_consent", "voice_provenance", "speaker_name", "public_figure", "no_misuse"]
 
@@ -109,6 +121,9 @@ class NewJobForm(forms.Form):
         widget=forms.RadioSelect,
         label="If the voice and the video differ in length",
     )
+    # The face who speaks, by the number the poster shows (media.selectors.speaker_faces):
+    # asked only when preflight found two or more faces. Empty lets the route pick.
+    speaker = forms.IntegerField(required=False, min_value=1, label="Who speaks")
     confirm_no_face = forms.BooleanField(
         required=False,
         label="No face was found, and that is expected: it is a stylized character. Go ahead anyway.",
@@ -116,13 +131,13 @@ class NewJobForm(forms.Form):
 
     person_name = forms.CharField(max_length=200, label="Name of the person shown")
     likeness_consent = forms.BooleanField(
-        label=texts.LIKENESS_STATEMENT[texts.CURRENT_VERSION],
+        label=texts.wording().likeness,
         error_messages={"required": "You must confirm that the person shown agreed to this use of their likeness."},
     )
     voice_provenance = forms.ChoiceField(
         choices=texts.VOICE_CHOICES[texts.CURRENT_VERSION],
         widget=forms.RadioSelect,
-        label=texts.VOICE_QUESTION[texts.CURRENT_VERSION],
+        label=texts.wording().voice_question,
         error_messages={"required": "Tell us whose voice this is and what gives you the right to use it."},
     )
     speaker_name = forms.CharField(max_length=200, required=False, label="Name of the speaker")
@@ -133,15 +148,15 @@ class NewJobForm(forms.Form):
         required=False,
         initial="no",
         widget=forms.RadioSelect,
-        label=texts.PUBLIC_FIGURE_QUESTION[texts.CURRENT_VERSION],
+        label=texts.wording().public_figure,
     )
     evidence = forms.FileField(
         required=False,
-        label=texts.EVIDENCE_NOTE[texts.CURRENT_VERSION],
+        label=texts.wording().evidence,
         widget=forms.ClearableFileInput(attrs={"accept": MEDIA_ACCEPT["evidence"]}),
     )
     no_misuse = forms.BooleanField(
-        label=texts.NO_MISUSE_STATEMENT[texts.CURRENT_VERSION],
+        label=texts.wording().no_misuse,
         error_messages={
             "required": "Confirm that the result will not be used to deceive, defame or as sexual material."
         },
@@ -153,6 +168,9 @@ class NewJobForm(forms.Form):
         if shape not in InputShape.values:
             shape = InputShape.VIDEO_AUDIO
         self.shape = shape
+        self.picture, self.voice = CONSENT_SUBJECTS.get(shape, ("video", "recording"))
+        self.wording = texts.wording(self.picture, self.voice)
+        self._word_consent()
         self.routes = available_routes(shape)
         self.fields["route"].choices = [(route.id, route.label) for route in self.routes]
         if self.routes:
@@ -174,6 +192,32 @@ class NewJobForm(forms.Form):
         # marked hx-preserve, matched by id). Errors render beside them, outside.
         for name in CONSENT_ANSWERS + [f"speaker_name_{index}" for index in range(1, voice_count + 1)]:
             self.fields[name].widget.attrs["hx-preserve"] = "true"
+        # So does the script being typed (a check only sends it on change, and may come back
+        # while the user is still typing).
+        self.fields["script"].widget.attrs["hx-preserve"] = "true"
+
+    def _word_consent(self) -> None:
+        """Ask about what this kind of job really involves (a script-only clip shows no one's
+        footage; a generated voice is no one's recording)."""
+        said = self.wording
+        self.fields["likeness_consent"].label = said.likeness
+        self.fields["person_name"].label = said.person_label
+        self.fields["public_figure"].label = said.public_figure
+        self.fields["no_misuse"].label = said.no_misuse
+        self.fields["evidence"].label = said.evidence
+        if said.asks_voice:
+            self.fields["voice_provenance"].label = said.voice_question
+        # A generated voice is no one's recording: nothing to answer. A script-only clip asks
+        # only when the user adds a recording (left blank, the voice is the provider's).
+        self.fields["voice_provenance"].required = self.voice == "recording"
+        if self.picture == "generated":
+            self.fields["likeness_consent"].error_messages["required"] = (
+                "Confirm that the clip depicts no real person, or that the person agreed."
+            )
+
+    @property
+    def asks_voice(self) -> bool:
+        return self.wording.asks_voice
 
     @property
     def needs(self) -> tuple[str, ...]:
@@ -231,8 +275,12 @@ class NewJobForm(forms.Form):
             speaker, provenance = (
                 self.per_voice_consent(index)
                 if voice_count > 1
-                else (data.get("speaker_name") or "", data["voice_provenance"])
+                else (data.get("speaker_name") or "", data.get("voice_provenance"))
             )
+            if not self.asks_voice:
+                speaker, provenance = "", "synthetic"  # no recording: the provider's generated voice
+            elif not provenance:
+                provenance = "synthetic"  # a script-only clip without a recording
             consents.append(
                 Consent(
                     likeness_consent=data["likeness_consent"],
@@ -244,6 +292,8 @@ class NewJobForm(forms.Form):
                     evidence=evidence,
                     ip_address=ip_address,
                     user_agent=user_agent,
+                    picture=self.picture,
+                    voice=self.voice,
                 )
             )
         return consents
@@ -259,5 +309,76 @@ class NewJobForm(forms.Form):
             script=script if self.wants_script else "",
             prompt=script if self.shape == InputShape.SCRIPT else "",
             mismatch_mode=data.get("mismatch_mode") or MismatchMode.CUT_OFF,
-            options={"duration": data["duration"]} if data.get("duration") else {},
+            options={
+                **({"duration": data["duration"]} if data.get("duration") else {}),
+                **({"speaker": data["speaker"]} if data.get("speaker") else {}),
+            },
         )
+
+
+class HistoryFilterForm(forms.Form):
+    """History's filters, read from the URL (so a filtered view can be shared and the back
+    button works). Anything invalid is ignored rather than refused."""
+
+    q = forms.CharField(required=False, max_length=200, label="Search")
+    state = forms.ChoiceField(
+        required=False,
+        label="State",
+        choices=[
+            ("", "Any state"),
+            ("in_progress", "In progress"),
+            ("succeeded", "Succeeded"),
+            ("failed", "Failed"),
+            ("cancelled", "Cancelled"),
+            ("rejected", "Consent rejected or withdrawn"),
+        ],
+    )
+    route = forms.ChoiceField(required=False, label="Route")
+    shape = forms.ChoiceField(required=False, label="Kind", choices=[("", "Any kind"), *shape_choices()])
+    verdict = forms.ChoiceField(
+        required=False,
+        label="Review",
+        choices=[("", "Any review"), ("none", "Not reviewed yet"), *Verdict.choices],
+    )
+    since = forms.DateField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}))
+    until = forms.DateField(required=False, label="To", widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["route"].choices = [("", "Any route"), *((route.id, route.label) for route in ROUTES)]
+
+    def query(self):
+        from lipsync_site.jobs.selectors import HistoryQuery
+
+        self.is_valid()
+        data = {name: value for name, value in getattr(self, "cleaned_data", {}).items() if name not in self.errors}
+        return HistoryQuery(
+            q=(data.get("q") or "").strip(),
+            state=data.get("state") or "",
+            route=data.get("route") or "",
+            shape=data.get("shape") or "",
+            verdict=data.get("verdict") or "",
+            since=data.get("since"),
+            until=data.get("until"),
+        )
+
+    def params(self) -> str:
+        """The filters as a query string, for the paging links."""
+        from urllib.parse import urlencode
+
+        kept = [(name, self.data.get(name)) for name in self.fields if self.data.get(name)]
+        return urlencode(kept)
+
+
+class ReviewForm(forms.Form):
+    verdict = forms.ChoiceField(choices=Verdict.choices, widget=forms.RadioSelect, label="Your review")
+    comment = forms.CharField(
+        required=False,
+        max_length=2000,
+        label="Comment",
+        widget=forms.Textarea(attrs={"rows": 2, "placeholder": "What works, what to change (optional)"}),
+    )
+
+    @property
+    def verdict_label(self) -> str:
+        return dict(Verdict.choices).get(self.cleaned_data.get("verdict"), "")

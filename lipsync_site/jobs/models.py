@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import models, transaction
 from django.utils import timezone
 
+from lipsync_site.media import lipsync_check
 from lipsync_site.redaction import redact
 
 
@@ -104,6 +105,15 @@ class Job(models.Model):
     route_id = models.CharField(max_length=64)
     provider = models.CharField(max_length=32)
     title = models.CharField(max_length=200, blank=True)
+    # The route ran against a loopback simulator (no provider key): a placeholder output,
+    # said so on the job page, in history and on the player.
+    simulated = models.BooleanField(default=False)
+    # What history's search looks in, lower-cased, written once at creation: the title, the
+    # files' names, the person and speaker named in the consent, the script (see
+    # ``search_text_for``). One column, so a search is one indexed scan, not five joins.
+    search_text = models.TextField(blank=True, default="")
+    # The latest review mark of the output (see ``OutputReview``), for history's filter.
+    verdict = models.CharField(max_length=16, blank=True, default="", db_index=True)
 
     source_video = models.ForeignKey(
         "media.Asset", null=True, blank=True, on_delete=models.PROTECT, related_name="jobs_as_video"
@@ -150,10 +160,16 @@ class Job(models.Model):
     output = models.ForeignKey("media.Asset", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     poster = models.ForeignKey("media.Asset", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     error_message = models.TextField(blank=True)
-    # The output check: does the mouth move with the speech? (see media.lipsync_check)
+    # The output check: does the mouth move with the speech, in time? (see media.lipsync_check)
     lipsync_score = models.FloatField(null=True, blank=True)
     mouth_moving = models.BooleanField(null=True, blank=True)
     duration_drift_seconds = models.FloatField(null=True, blank=True)
+    # + the mouth moves after the sound (late), - before it; null when it cannot be told.
+    lipsync_offset_ms = models.IntegerField(null=True, blank=True)
+    # The rest of the check, for the page and the admin: the faces on the output's poster
+    # (index, box, which was checked), the share of frames the face was followed in, and
+    # whether the sound runs on past the picture.
+    lipsync_details = models.JSONField(default=dict, blank=True)
 
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -164,7 +180,8 @@ class Job(models.Model):
         ordering = ["-created_at"]
         indexes = [
             models.Index(fields=["owner", "-created_at"]),
-            models.Index(fields=["workspace", "-created_at"], name="jobs_job_workspace_created_idx"),
+            # History pages by keyset (created_at, id) within a workspace: one index range per page, any depth.
+            models.Index(fields=["workspace", "-created_at", "-id"], name="jobs_history_keyset"),
             models.Index(fields=["status", "next_poll_at"]),
             models.Index(fields=["status", "lease_expires_at"]),
         ]
@@ -200,6 +217,42 @@ class Job(models.Model):
         if state == "refunded":
             return f"{self.charged_credits} refunded"
         return f"{self.estimated_credits} {state}"
+
+    @property
+    def checked(self) -> bool:
+        """The output check ran on this job's output."""
+        return self.mouth_moving is not None
+
+    @property
+    def lipsync_words(self) -> list[str]:
+        """The output check in a few phrases a marketer reads at a glance: "the mouth
+        follows the voice", "about 200 ms late", "the last 47 s have no picture"."""
+        if not self.checked:
+            return []
+        return lipsync_check.in_words(
+            face_found=bool(self.lipsync_details.get("face_found", self.lipsync_score)),
+            score=self.lipsync_score,
+            offset_ms=self.lipsync_offset_ms,
+            drift_seconds=self.duration_drift_seconds,
+            sound_outlasts_picture=self.lipsync_details.get("sound_outlasts_picture", True),
+        )
+
+    @property
+    def lipsync_problems(self) -> list[str]:
+        """What the check flags: no_face, still_mouth, offset, drift (empty when all is well)."""
+        if not self.checked:
+            return []
+        return lipsync_check.problems(
+            face_found=bool(self.lipsync_details.get("face_found", self.lipsync_score)),
+            mouth_moving=self.mouth_moving,
+            offset_ms=self.lipsync_offset_ms,
+            drift_seconds=self.duration_drift_seconds,
+        )
+
+    @property
+    def speaker_index(self) -> int | None:
+        """The face the user chose as the one who speaks (1 = leftmost), if they chose."""
+        return self.options.get("speaker")
 
     def elapsed_seconds(self) -> float:
         end = self.finished_at or timezone.now()
@@ -287,6 +340,36 @@ class Job(models.Model):
             message=message[:2000],
             payload=redact(payload or {}),
         )
+
+
+def search_text_for(*, title: str, names, people, script: str) -> str:
+    """The text history's search matches, lower-cased (see ``Job.search_text``)."""
+    parts = [title, *names, *people, script]
+    return "\n".join(part.strip() for part in parts if part and part.strip()).lower()[:4000]
+
+
+class Verdict(models.TextChoices):
+    APPROVED = "approved", "Approved"
+    CHANGES = "changes", "Needs changes"
+    REJECTED = "rejected", "Rejected"
+
+
+class OutputReview(models.Model):
+    """A review mark on a job's output: approved, needs changes or rejected, with a comment
+    and who made it. Rows are never edited; the job's ``verdict`` is the latest one."""
+
+    job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="reviews")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    verdict = models.CharField(max_length=16, choices=Verdict)
+    comment = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["job", "-created_at"])]
+
+    def __str__(self):
+        return f"{self.get_verdict_display()} by {self.author} on job {self.job_id}"
 
 
 class JobEvent(models.Model):

@@ -167,6 +167,12 @@ def offer_routes(
     return offers
 
 
+SIMULATED_ELSEWHERE = (
+    "The cloud routes run against simulators here (no provider key is set) and return a placeholder video "
+    "whose mouth does not move; this route produces a real lip-sync."
+)
+
+
 @dataclass(frozen=True)
 class Suggestion:
     route: Route
@@ -184,11 +190,17 @@ def suggest_route(offers: list[RouteOffer], *, shape: str, facts: dict, budget: 
     if not fitting:
         return None
     affordable = [offer for offer in fitting if budget is None or offer.credits <= budget]
+    # A simulated route returns a placeholder whose mouth does not move: suggest a route that
+    # produces a real result whenever one fits (with no keys, the local draft).
+    real = [offer for offer in affordable if not offer.simulated]
     if affordable:
         choice = choose_route(shape, Tier.PREMIUM, facts=facts)
-        if choice.route is not None and any(offer.route.id == choice.route.id for offer in affordable):
+        picked = next((offer for offer in affordable if choice.route and offer.route.id == choice.route.id), None)
+        if picked is not None and (not picked.simulated or not real):
             # The form lists the routes passed over with their own reasons: say only why this one.
             return Suggestion(choice.route, choice.why)
+    if real:
+        return Suggestion(real[0].route, SIMULATED_ELSEWHERE)
     offer = affordable[0] if affordable else min(fitting, key=lambda offer: offer.credits)
     return Suggestion(offer.route, offer.route.pick_for)
 

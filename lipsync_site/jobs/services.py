@@ -1,4 +1,5 @@
-"""Creating jobs: checked uploads, consent recorded, credits held, in one transaction.
+"""Creating jobs: checked uploads, consent recorded, credits held, in one transaction; and
+the review marks a team puts on outputs.
 
 What the form shows before that (routes, fit, cost) is the quote (``jobs.quote``); what
 happens after (submit, poll, collect, settle) is the workflow (``jobs.workflow``).
@@ -14,16 +15,18 @@ from django.db import transaction
 
 from lipsync_site.consent.services import record_attestation, review_required_before_running
 from lipsync_site.credits.services import place_hold
-from lipsync_site.jobs.models import EventKind, Job, Status
+from lipsync_site.jobs.models import EventKind, Job, OutputReview, Status, Verdict, search_text_for
 from lipsync_site.jobs.quote import BATCH_SHAPES, fit_problems_for, needs_preparation
 from lipsync_site.jobs.workflow.queue import Task, enqueue_after_commit
 from lipsync_site.media.mismatch import MismatchMode
 from lipsync_site.media.models import Asset
 from lipsync_site.media.prepare import prepare_voice
 from lipsync_site.media.probe import MediaRejected
+from lipsync_site.media.render import remap_problem
+from lipsync_site.media.selectors import speaker_box
 from lipsync_site.media.services import discard_new_files, store_upload
 from lipsync_site.providers.catalog import Route
-from lipsync_site.providers.routes import get_route
+from lipsync_site.providers.routes import get_route, is_simulated
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +38,10 @@ class Consent:
     person_name: str
     speaker_name: str = ""
     public_figure: bool = False
+    # What the consent was about, for its wording (see consent.texts): the picture is a
+    # "video", a "portrait" or "generated"; the voice a "recording" or "generated".
+    picture: str = "video"
+    voice: str = "recording"
     no_misuse: bool = True
     evidence: Asset | None = None
     ip_address: str | None = None
@@ -78,9 +85,25 @@ def _check_fit(route: Route, *, shape, video, portrait, voice, inputs: JobInputs
         mismatch_mode=inputs.mismatch_mode,
         options=inputs.options,
     )
+    if inputs.mismatch_mode == MismatchMode.REMAP and video is not None and voice is not None:
+        problems.append(remap_problem(video.duration_seconds or 0.0, voice.duration_seconds or 0.0))
+    problems = [problem for problem in problems if problem]
     if problems:
         raise MediaRejected(" ".join(problems))
     return seconds
+
+
+def _with_speaker(options: dict, picture: Asset | None) -> dict:
+    """The job's options with the chosen speaker's face (``speaker``, the number the form
+    showed) resolved to its box in the frame (``speaker_box``), which the provider and the
+    output check use. Raises MediaRejected for a number that is not on the picture."""
+    index = options.get("speaker")
+    if index is None:
+        return options
+    box = speaker_box(picture, int(index)) if picture is not None else None
+    if box is None:
+        raise MediaRejected(f"There is no face {index} in the picture; choose one of the numbered faces.")
+    return {**options, "speaker": int(index), "speaker_box": list(box)}
 
 
 def _create_one(
@@ -112,14 +135,25 @@ def _create_one(
         media_sha256=covered,
         ip_address=consent.ip_address,
         user_agent=consent.user_agent,
+        picture=consent.picture,
+        voice=consent.voice,
     )
     options = dict(inputs.options)
     if getattr(voice, "prepared_from", None):
         options["prepared_voice_from"] = str(voice.prepared_from[0].pk)
+    title = _title(video, portrait, voice, inputs)
+    originals = [voice, *getattr(voice, "prepared_from", ())]
     job = Job(
         workspace=workspace,
         owner=owner,
         batch=batch,
+        simulated=is_simulated(route),
+        search_text=search_text_for(
+            title=title,
+            names=[asset.original_name for asset in (video, portrait, *originals) if asset is not None],
+            people=[consent.person_name, consent.speaker_name],
+            script=inputs.script or inputs.prompt,
+        ),
         shape=inputs.shape,
         route_id=route.id,
         provider=route.provider,
@@ -134,7 +168,7 @@ def _create_one(
         estimated_seconds=seconds,
         estimated_credits=cost,
         poster=(video.poster if video else None) or portrait,
-        title=_title(video, portrait, voice, inputs),
+        title=title,
     )
     job.hold = place_hold(
         workspace=workspace, member=owner, amount=cost, reference=str(job.id), reason=f"{route.label}, {seconds:.1f} s"
@@ -192,6 +226,7 @@ def create_job(*, owner, workspace, inputs: JobInputs, consent: Consent) -> Job:
         video = _store(owner, workspace, inputs.source_video, "video", stored)
         portrait = _store(owner, workspace, inputs.portrait, "image", stored)
         voice = _store(owner, workspace, inputs.voice, "audio", stored)
+        inputs.options = _with_speaker(inputs.options, video or portrait)
         seconds = _check_fit(route, shape=inputs.shape, video=video, portrait=portrait, voice=voice, inputs=inputs)
         voice = _prepared_voice(route, video=video, voice=voice, inputs=inputs, stored=stored)
         with transaction.atomic():
@@ -232,6 +267,7 @@ def create_jobs_batch(
     try:
         video = _store(owner, workspace, inputs.source_video, "video", stored)
         portrait = _store(owner, workspace, inputs.portrait, "image", stored)
+        inputs.options = _with_speaker(inputs.options, video or portrait)
         for voice in voices:
             _store(owner, workspace, voice, "audio", stored)
         plans = [
@@ -274,3 +310,21 @@ def _forget(stored: list[Asset]) -> None:
     for asset in stored:
         if getattr(asset, "newly_stored", False):
             Asset.objects.filter(pk=asset.pk).delete()
+
+
+@transaction.atomic
+def mark_output(*, job: Job, author, verdict: str, comment: str = "") -> OutputReview:
+    """Record a review mark on a delivered output; the job's ``verdict`` follows the latest.
+
+    Only a delivered output can be marked (a revoked one no longer exists for the team).
+    Raises ValueError for an unknown verdict or a job without an output.
+    """
+    if verdict not in Verdict.values:
+        raise ValueError(f"unknown verdict {verdict!r}")
+    if job.status != Status.SUCCEEDED:
+        raise ValueError("only a delivered output can be reviewed")
+    review = OutputReview.objects.create(job=job, author=author, verdict=verdict, comment=comment.strip()[:2000])
+    # Not a state change: the review column is history's filter, written with its row.
+    Job.objects.filter(pk=job.pk).update(verdict=verdict)
+    job.verdict = verdict
+    return review

@@ -1,6 +1,11 @@
-"""The jobs' pages: history, the new-job form, the job page and its polled status, cancel,
-the signed input links providers fetch, and Sync's signed webhook. Views parse, call one
-service, render."""
+"""The jobs' pages: history (filters, live rows), compare, the new-job form (and its
+uploads, and running a job again), the job page with its polled status, review marks,
+cancel, the signed input links providers fetch, and Sync's signed webhook. Views parse,
+call one service, render.
+
+Which jobs a user may see is decided in ``selectors.jobs_for`` (every workspace they belong
+to) and ``selectors.workspace_history`` (the one they work in); what their role lets them do,
+by ``workspace_required`` and ``require_access_to``."""
 
 from __future__ import annotations
 
@@ -9,12 +14,20 @@ import logging
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
-from django.http import Http404, HttpResponseBadRequest, JsonResponse
+from django.http import (
+    Http404,
+    HttpResponse,
+    HttpResponseBadRequest,
+    HttpResponseNotModified,
+    JsonResponse,
+    QueryDict,
+)
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import get_template
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
@@ -22,17 +35,16 @@ from django_htmx.http import HTMX_STOP_POLLING, HttpResponseClientRedirect
 
 from lipsync_site.consent.services import ConsentMissing
 from lipsync_site.credits.services import CreditsRefused, InsufficientCredits, SpendingCapReached
-from lipsync_site.jobs import services
-from lipsync_site.jobs.forms import MAX_VOICES, NewJobForm
-from lipsync_site.jobs.models import EventKind, Job
+from lipsync_site.jobs import selectors, services
+from lipsync_site.jobs.forms import MAX_VOICES, HistoryFilterForm, NewJobForm, ReviewForm
+from lipsync_site.jobs.models import TERMINAL, EventKind, Job
 from lipsync_site.jobs.quote import BATCH_SHAPES, OPTIONAL_AUDIO_SHAPES, shape_inputs
-from lipsync_site.jobs.selectors import job_page_context, new_job_context, workspace_jobs
+from lipsync_site.jobs.selectors import job_page_context, jobs_for, new_job_context
 from lipsync_site.jobs.workflow.cancel import request_cancel
 from lipsync_site.jobs.workflow.policy import CancelOutcome
 from lipsync_site.jobs.workflow.poll import settle_from_notice
 from lipsync_site.media import links
 from lipsync_site.media.intake import Intake, take_media
-from lipsync_site.media.models import Asset
 from lipsync_site.media.probe import MediaRejected
 from lipsync_site.media.serving import serve_asset
 from lipsync_site.providers import syncso
@@ -55,21 +67,66 @@ _KEPT_FIELDS = {
 }
 
 
-def _workspace_job(request, job_id, capability: Capability = Capability.VIEW):
-    """The job if the user is a member of its workspace (current or not); another
-    workspace's job is a 404, exactly like a job that does not exist. A role without
+def _visible_job(request, job_id, *related, capability: Capability = Capability.VIEW):
+    """The job and the user's access to its workspace (current or not). A job of a workspace
+    the user is not in is a 404, exactly like a job that does not exist; a role without
     ``capability`` gets a 403."""
-    job = get_object_or_404(Job.objects.select_related("output", "poster", "attestation", "hold", "owner"), pk=job_id)
-    access = require_access_to(request, job.workspace_id, capability)
-    return job, access
+    jobs = jobs_for(request.user)
+    job = get_object_or_404(jobs.select_related(*related) if related else jobs, pk=job_id)
+    return job, require_access_to(request, job.workspace_id, capability)
 
 
 @workspace_required(Capability.VIEW)
 @require_GET
 def job_list(request):
-    """The workspace's history: every member's jobs, with who made each."""
-    page = Paginator(workspace_jobs(request.access.workspace), 20).get_page(request.GET.get("page"))
-    return render(request, "jobs/list.html", {"page": page, "workspace": request.access.workspace})
+    """The workspace's history: every member's jobs with who made each; filters and search in
+    the URL, pages by keyset, rows in flight kept live."""
+    filters = HistoryFilterForm(request.GET)
+    query = filters.query()
+    page = selectors.history_page(
+        request.access.workspace,
+        request.user,
+        query,
+        before=request.GET.get("before", ""),
+        after=request.GET.get("after", ""),
+        oldest=request.GET.get("oldest") == "1",
+    )
+    context = {
+        "page": page,
+        "filters": filters,
+        "query": query,
+        "filter_params": filters.params(),
+        "workspace": request.access.workspace,
+        "can_create": request.access.can(Capability.CREATE_JOBS),
+    }
+    response = render(request, "jobs/list.html", context)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+@workspace_required(Capability.VIEW)
+@require_GET
+def job_rows(request):
+    """The history rows of jobs in flight, swapped in place (one request for every such row
+    on screen); 286 stops the polling once none of them is in flight any more."""
+    rows = selectors.history_rows(request.access.workspace, request.user, request.GET.getlist("id"))
+    in_flight = [job for job in rows if job.in_flight]
+    response = render(request, "jobs/partials/history_live.html", {"rows": rows, "in_flight": in_flight})
+    if not in_flight:
+        response.status_code = HTMX_STOP_POLLING
+    return response
+
+
+@workspace_required(Capability.VIEW)
+@require_GET
+def job_compare(request):
+    """Two to four outputs side by side, played, paused and seeked together."""
+    jobs = selectors.compared_jobs(request.user, request.GET.getlist("job"))
+    reviews = selectors.latest_reviews(jobs)
+    for job in jobs:
+        job.latest_review = reviews.get(job.pk)
+    context = {"jobs": jobs, "max": selectors.COMPARE_MAX, "can_review": request.access.can(Capability.REVIEW)}
+    return render(request, "jobs/compare.html", context)
 
 
 def _chosen_shape(data) -> str:
@@ -119,14 +176,24 @@ def job_new(request):
     pages. Jobs are created only from media that passed preflight, and a start that
     fails keeps nothing this request stored.
     """
+    workspace = request.access.workspace
     if request.method == "GET":
-        source = _rerun_source(request)
-        if source is not None:
-            form, intake = _rerun_form(source)
-        else:
-            form, intake = NewJobForm(initial={"shape": _chosen_shape(request.GET)}), Intake()
-        context = new_job_context(request.access.workspace, request.user, form, intake)
-        return render(request, "jobs/new.html", {**context, "rerun_of": source})
+        # Run again (``?rerun=``; ``?from=`` in older links): any member's job of this workspace.
+        source = request.GET.get("rerun") or request.GET.get("from")
+        if source:
+            rerun = selectors.rerun_of(workspace, source)
+            if rerun is None:
+                raise Http404
+            # The same media and answers, as if checked; consent is attested anew.
+            initial, intake = rerun
+            form = NewJobForm(_rerun_data(initial, intake), voice_count=0)
+            form.is_valid()
+            form.errors.clear()
+            context = new_job_context(workspace, request.user, form, intake)
+            context["rerun"] = initial["rerun"]
+            return render(request, "jobs/new.html", context)
+        form = NewJobForm(initial={"shape": _chosen_shape(request.GET)})
+        return render(request, "jobs/new.html", new_job_context(workspace, request.user, form, Intake()))
 
     step = request.POST.get("step") or "start"
     shape = _chosen_shape(request.POST)
@@ -144,7 +211,7 @@ def job_new(request):
     for slot, message in intake.errors:
         form.add_error(_UPLOAD_FIELDS[slot], message)
 
-    context = new_job_context(request.access.workspace, request.user, form, intake)
+    context = new_job_context(workspace, request.user, form, intake)
     if step == "start" and not too_large and not interrupted and not intake.refused:
         jobs = _start(request, form, context)
         if jobs:
@@ -154,7 +221,7 @@ def job_new(request):
             messages.success(request, f"{len(jobs)} jobs created, one per voice; they run one after another.")
             return _redirect(request, reverse("jobs:list"))
         intake.forget_new()
-        context = new_job_context(request.access.workspace, request.user, form, intake)
+        context = new_job_context(workspace, request.user, form, intake)
     if step != "start":
         # Checking is not submitting: only media problems are errors at this step.
         for name in list(form.errors):
@@ -172,35 +239,53 @@ def job_new(request):
     return response
 
 
-def _rerun_source(request) -> Job | None:
-    """``?from=<job id>``: a job of the current workspace (anyone's) to run again."""
-    job_id = request.GET.get("from")
-    if not job_id:
-        return None
-    try:
-        return Job.objects.select_related("source_video", "portrait", "voice").get(
-            pk=job_id, workspace=request.access.workspace
-        )
-    except (Job.DoesNotExist, ValueError, ValidationError):
-        raise Http404 from None
+def _rerun_data(initial: dict, intake: Intake) -> QueryDict:
+    """The answers of a job run again, as if the form had posted them."""
+    data = QueryDict(mutable=True)
+    for name, value in initial.items():
+        data[name] = str(value)
+    if intake.video:
+        data["video_asset"] = str(intake.video.pk)
+    if intake.portrait:
+        data["portrait_asset"] = str(intake.portrait.pk)
+    data.setlist("voice_assets", [str(voice.pk) for voice in intake.voices])
+    if intake.evidence:
+        data["evidence_asset"] = str(intake.evidence.pk)
+    return data
 
 
-def _rerun_form(source: Job) -> tuple[NewJobForm, Intake]:
-    """The new-job form filled with a job's inputs and route. Consent is not copied: the
-    person who runs it again attests it themselves."""
-    voice = source.voice
-    prepared_from = source.options.get("prepared_voice_from")
-    if prepared_from:  # run from the upload, not from our trimmed copy of it
-        voice = Asset.objects.filter(pk=prepared_from, workspace_id=source.workspace_id).first() or voice
-    form = NewJobForm(
-        initial={
-            "shape": source.shape,
-            "route": source.route_id,
-            "mismatch_mode": source.mismatch_mode,
-            "script": source.script or source.prompt,
+@workspace_required(Capability.CREATE_JOBS)
+@require_POST
+def job_upload(request):
+    """One slot's file(s), uploaded by the form's script with a progress bar: stored (probed,
+    analysed) at once; the answer names the stored assets the form then keeps by id, or
+    says why the file was refused. Without JavaScript the form uploads with its check."""
+    slot = request.POST.get("slot", "")
+    if slot not in _UPLOAD_FIELDS:
+        return JsonResponse({"error": "Unknown upload slot."}, status=400)
+    if getattr(request, "upload_too_large", False):
+        cap = settings.MEDIA_UPLOAD_MAX_BYTES / 1024**2
+        return JsonResponse({"error": f"This file is larger than the upload limit of {cap:.0f} MB."}, status=413)
+    if getattr(request, "upload_interrupted", False):
+        return JsonResponse({"error": "The upload was interrupted before it finished. Please try again."}, status=400)
+    files = request.FILES.getlist("file")
+    if not files:
+        return JsonResponse({"error": "No file arrived. Please choose it again."}, status=400)
+    intake = take_media(
+        owner=request.user, workspace=request.access.workspace, kept={}, uploads={slot: files}, max_voices=MAX_VOICES
+    )
+    if intake.refused:
+        return JsonResponse({"error": " ".join(message for _, message in intake.errors)}, status=400)
+    stored = {"video": [intake.video], "portrait": [intake.portrait], "evidence": [intake.evidence]}.get(
+        slot, intake.voices
+    )
+    return JsonResponse(
+        {
+            "slot": slot,
+            "field": _KEPT_FIELDS[slot],
+            "assets": [{"id": str(asset.pk), "name": asset.display_name} for asset in stored if asset is not None],
         }
     )
-    return form, Intake(video=source.source_video, portrait=source.portrait, voices=[voice] if voice else [])
 
 
 def _redirect(request, url: str):
@@ -230,6 +315,8 @@ def _start(request, form, context) -> list[Job]:
                 f"{jobs} {chosen.credits} credits and your monthly cap leaves you {balance['cap_left']}; "
                 "ask an owner of the workspace to raise it.",
             )
+    if form.voice == "optional" and context["voices"] and not form.cleaned_data.get("voice_provenance"):
+        form.add_error("voice_provenance", "Tell us whose voice is in your recording and what gives you the right.")
     if form.errors or chosen is None:
         return []
     voices = context["voices"] or [None]
@@ -260,34 +347,86 @@ def _start(request, form, context) -> list[Job]:
 @workspace_required(Capability.VIEW)
 @require_GET
 def job_detail(request, job_id):
-    job, access = _workspace_job(request, job_id)
-    context = job_page_context(job, request.user, can_act=access.can(Capability.CREATE_JOBS))
-    return render(request, "jobs/detail.html", {**context, "job_workspace": access.workspace})
+    job, access = _visible_job(request, job_id, "output", "poster", "attestation", "hold", "owner")
+    context = job_page_context(
+        job, request.user, can_act=access.can(Capability.CREATE_JOBS), can_review=access.can(Capability.REVIEW)
+    )
+    context["review_form"] = ReviewForm()
+    context["job_workspace"] = access.workspace
+    return render(request, "jobs/detail.html", context)
 
 
 @workspace_required(Capability.VIEW)
 @require_GET
 @vary_on_headers("HX-Request")
 def job_status(request, job_id):
-    """The polled fragment: rendered with 286 once the job is terminal, so htmx swaps
-    in the final state (player, download) and stops polling."""
-    job, access = _workspace_job(request, job_id)
-    context = job_page_context(job, request.user, can_act=access.can(Capability.CREATE_JOBS))
-    response = TemplateResponse(request, "jobs/detail.html#status", context)
-    if job.is_terminal:
+    """The polled fragment, the hottest path: one narrow query while the job is in flight,
+    and 304 when nothing it shows has changed (its ETag). Once the job is finished the
+    final state (player, download) is rendered with 286, so htmx swaps it in and stops."""
+    try:
+        job = selectors.status_snapshot(job_id)
+    except ValidationError:
+        job = None
+    if job is None:
+        raise Http404
+    # Another workspace's job is a 404; the current workspace's costs no query.
+    access = require_access_to(request, job.workspace_id, Capability.VIEW)
+    can_act = access.can(Capability.CREATE_JOBS)
+    if job.status in TERMINAL:
+        job = selectors.finished_job(request.user, job_id)
+        # The last poll also brings the page's credits line up to date (charged or released).
+        context = {**selectors.status_context(job, request.user, can_act=can_act), "final_poll": True}
+        response = TemplateResponse(request, "jobs/detail.html#status", context)
         response.status_code = HTMX_STOP_POLLING
+        return response
+    etag = selectors.status_etag(job)
+    if etag in request.headers.get("If-None-Match", ""):
+        response = HttpResponseNotModified()
+    else:
+        # Rendered from the job alone: no context processors, no CSRF token (see the template).
+        context = {**selectors.status_context(job, request.user, can_act=can_act), "polled": True}
+        response = HttpResponse(get_template("jobs/detail.html#status").render(context))
+    response["ETag"] = etag
+    # Revalidate every time: the page polls, and a stale copy would freeze the progress bar.
+    response["Cache-Control"] = "private, no-cache"
     return response
+
+
+@workspace_required(Capability.REVIEW)
+@require_POST
+def job_review(request, job_id):
+    """Mark a delivered output approved, needing changes or rejected, with a comment (any
+    member who may review, in the job's workspace)."""
+    job, _ = _visible_job(request, job_id, capability=Capability.REVIEW)
+    form = ReviewForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose approved, needs changes or rejected.")
+        return redirect("jobs:detail", job_id=job.id)
+    try:
+        services.mark_output(
+            job=job, author=request.user, verdict=form.cleaned_data["verdict"], comment=form.cleaned_data["comment"]
+        )
+    except ValueError as exc:
+        messages.error(request, f"This output cannot be reviewed: {exc}.")
+    else:
+        messages.success(request, f"Marked \u201c{form.verdict_label}\u201d.")
+    return redirect(request.POST.get("next") if _safe_next(request) else reverse("jobs:detail", args=[job.id]))
+
+
+def _safe_next(request) -> bool:
+    target = request.POST.get("next", "")
+    return bool(target) and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()})
 
 
 @workspace_required(Capability.CREATE_JOBS)
 @require_POST
 def job_cancel(request, job_id):
     """Any member who may make jobs may stop one: the credits are the whole team's."""
-    job, _ = _workspace_job(request, job_id, Capability.CREATE_JOBS)
+    job, _ = _visible_job(request, job_id, capability=Capability.CREATE_JOBS)
     outcome = request_cancel(job, actor=f"user:{request.user.pk}")
     level = messages.INFO if outcome == CancelOutcome.CANCELLED else messages.WARNING
     messages.add_message(request, level, outcome.message)
-    return redirect("jobs:detail", job_id=job.id)
+    return _redirect(request, reverse("jobs:detail", args=[job.id]))
 
 
 @public_view("a provider fetching a job's input: the signed, expiring provider token is the permission")

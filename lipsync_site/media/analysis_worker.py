@@ -1,9 +1,11 @@
 """Runs in its own process (see analysis.py): looks inside a probed file for what preflight
 needs, and prints one JSON object.
 
-- images and videos: faces found by OpenCV's bundled frontal-face Haar cascade, on the
-  portrait or on frames sampled across the video (with each face's size relative to the
-  frame); for videos, a JPEG poster frame written to the path given after ``--poster``.
+- images and videos: faces found by dlib's HOG detector (see ``media.faces``), on the
+  portrait or on frames sampled across the video, as boxes relative to the frame, one per
+  face (overlapping detections merged); the faces of the poster picture, numbered left to
+  right (``speakers``), for the user to choose who speaks; for videos, a JPEG poster frame
+  (the sampled frame showing the most faces) written to the path given after ``--poster``.
 - audio: level and clipping statistics over the first minutes of the track.
 
 The file has already been identified by the probe; this process still opens it with
@@ -15,13 +17,13 @@ import math
 import sys
 
 SAMPLED_FRAMES = 6
-DETECT_WIDTH = 480  # faces are searched on a downscaled copy: fast, and big enough
 AUDIO_RATE = 16_000
 AUDIO_MAX_SECONDS = 600  # a ten-minute sample says enough about levels
 WINDOW = 800  # 50 ms at 16 kHz
 ACTIVE_WINDOW_RMS = 10 ** (-45 / 20)  # a window louder than -45 dBFS counts as sound
 CLIP_LEVEL = 0.99
 POSTER_WIDTH = 640
+WAVEFORM_BARS = 160  # the form draws the voice's loudness as this many bars
 
 
 def limit_resources():
@@ -32,16 +34,18 @@ def limit_resources():
 
 
 def detect_faces(gray):
-    """Faces in a grayscale image as [x, y, w, h] fractions of the image size, most
-    confident first (the engine's detector: weak cascade hits on clothes are dropped)."""
-    from lipsync_site.media.faces import detect_faces as find
+    """Faces in a grayscale image as [x, y, w, h] fractions of the image size, left to
+    right, overlapping detections merged."""
+    from lipsync_site.media.faces import find_faces
 
     height, width = gray.shape[:2]
-    return [
-        [round(box.x / width, 4), round(box.y / height, 4), round(box.w / width, 4), round(box.h / height, 4)]
-        # Small faces too: preflight warns about them rather than missing them.
-        for box in find(gray, detect_width=DETECT_WIDTH, min_fraction=0.04, min_confidence=1.0)
-    ]
+    faces = sorted(find_faces(gray), key=lambda face: face.box.centre[0])
+    return [face.box.fractions(width, height) for face in faces]
+
+
+def speakers(faces):
+    """The faces of the poster picture with the numbers the form shows (1 = leftmost)."""
+    return [{"index": number, "box": box} for number, box in enumerate(faces, start=1)]
 
 
 def analyse_image(path):
@@ -52,18 +56,49 @@ def analyse_image(path):
     with Image.open(path) as image:
         image.seek(0)
         gray = np.asarray(image.convert("L"))
-    return {"faces": [detect_faces(gray)]}
+    faces = detect_faces(gray)
+    return {"faces": [faces], "speakers": speakers(faces)}
 
 
 def save_poster(frame, poster_path):
-    image = frame.to_image()
-    if image.width > POSTER_WIDTH:
-        image = image.resize((POSTER_WIDTH, max(1, round(image.height * POSTER_WIDTH / image.width))))
-    image.convert("RGB").save(poster_path, "JPEG", quality=85)
+    import cv2
+
+    width = min(frame.width, POSTER_WIDTH)
+    height = max(2, round(frame.height * width / frame.width))
+    # Scaled by FFmpeg's scaler while converting, encoded by OpenCV (already loaded for the
+    # faces): a video's check never imports Pillow.
+    bgr = frame.reformat(width=width, height=height, format="bgr24").to_ndarray()
+    ok, jpeg = cv2.imencode(".jpg", bgr, [cv2.IMWRITE_JPEG_QUALITY, 85])
+    if ok:
+        with open(poster_path, "wb") as out:
+            out.write(jpeg.tobytes())
+
+
+def gray_for_detection(frame):
+    """The frame in grey, at most twice the detector's working width: the detector scales
+    it down to that width anyway, and a weak detection is looked at again closer, for which
+    twice is plenty. Scaling while converting saves a full-size copy of a 4K frame."""
+    from lipsync_site.media.faces import DETECT_WIDTH
+
+    limit = 2 * DETECT_WIDTH
+    if frame.width > limit:
+        height = max(2, round(frame.height * limit / frame.width))
+        return frame.reformat(width=limit, height=height, format="gray").to_ndarray()
+    return frame.to_ndarray(format="gray")
 
 
 def sample_frames(container, stream, count):
-    """Up to ``count`` frames spread across the video (seeking to each point)."""
+    """Up to ``count`` distinct frames spread across the video.
+
+    Each sample is the first frame the decoder gives after seeking to its point: the
+    keyframe at or before it. Decoding forward to the exact time would decode most of the
+    file (a 30 s clip with a keyframe every 10 s: hundreds of frames for six samples);
+    for finding faces any nearby frame will do. Non-key frames are skipped by the decoder,
+    and it may use several threads.
+    """
+    codec = stream.codec_context
+    codec.thread_type = "AUTO"
+    codec.skip_frame = "NONKEY"
     duration = None
     if stream.duration is not None and stream.time_base:
         duration = float(stream.duration * stream.time_base)
@@ -74,32 +109,40 @@ def sample_frames(container, stream, count):
             yield frame
             return
         return
+    seen = set()
     for index in range(count):
         target = duration * (index + 0.5) / count
         try:
             container.seek(int(target / stream.time_base), stream=stream, backward=True)
-            for frame in container.decode(stream):
-                if frame.time is None or frame.time >= target - 0.5:
-                    yield frame
-                    break
+            codec.flush_buffers()
+            frame = next(container.decode(stream), None)
         except Exception:  # noqa: S112 (a frame we cannot reach is simply not sampled)
             continue
+        if frame is None or frame.pts in seen:
+            continue  # two points share a keyframe: one sample of it is enough
+        seen.add(frame.pts)
+        yield frame
 
 
 def analyse_video(path, poster_path):
     import av
 
-    faces, poster_written = [], False
+    faces, poster, poster_faces, poster_time = [], None, None, None
     with av.open(path, options={"protocol_whitelist": "file"}) as container:
         stream = container.streams.video[0]
         for frame in sample_frames(container, stream, SAMPLED_FRAMES):
-            found = detect_faces(frame.to_ndarray(format="gray"))
+            found = detect_faces(gray_for_detection(frame))
             faces.append(found)
-            # The poster is the first sampled frame showing a face, else the first frame.
-            if poster_path and ((found and not poster_written) or len(faces) == 1):
-                save_poster(frame, poster_path)
-                poster_written = poster_written or bool(found)
-    return {"faces": faces}
+            # The poster is the first sampled frame showing the most faces: every face the
+            # user may choose as the speaker is in it.
+            if poster is None or len(found) > len(poster_faces):
+                poster, poster_faces, poster_time = frame, found, frame.time
+        if poster is not None and poster_path:
+            save_poster(poster, poster_path)
+    analysis = {"faces": faces, "speakers": speakers(poster_faces or [])}
+    if poster_time is not None:
+        analysis["poster_seconds"] = round(float(poster_time), 3)
+    return analysis
 
 
 def analyse_audio(path):
@@ -108,6 +151,7 @@ def analyse_audio(path):
 
     peak, squares, count, clipped = 0.0, 0.0, 0, 0
     windows, active = 0, 0
+    loudness = []  # each 50 ms window's RMS, for the waveform
     pending = np.zeros(0, dtype=np.float32)
     with av.open(path, options={"protocol_whitelist": "file"}) as container:
         stream = container.streams.audio[0]
@@ -127,6 +171,7 @@ def analyse_audio(path):
                 usable = pending.size - pending.size % WINDOW
                 if usable:
                     rms = np.sqrt(np.mean(pending[:usable].reshape(-1, WINDOW) ** 2, axis=1))
+                    loudness.extend(rms.tolist())
                     windows += rms.size
                     active += int(np.count_nonzero(rms > ACTIVE_WINDOW_RMS))
                     pending = pending[usable:]
@@ -141,8 +186,19 @@ def analyse_audio(path):
             "active_fraction": round(active / windows, 4) if windows else 0.0,
             "clipped_fraction": round(clipped / original_samples, 6) if original_samples else 0.0,
             "analysed_seconds": round(count / AUDIO_RATE, 2),
-        }
+        },
+        "waveform": waveform(loudness),
     }
+
+
+def waveform(loudness, bars=WAVEFORM_BARS):
+    """The loudest window of each of ``bars`` stretches of the recording, from 0 to 1."""
+    if not loudness:
+        return []
+    size = max(1, math.ceil(len(loudness) / bars))
+    buckets = [max(loudness[start : start + size]) for start in range(0, len(loudness), size)]
+    top = max(buckets) or 1.0
+    return [round(value / top, 3) for value in buckets]
 
 
 def main(argv):

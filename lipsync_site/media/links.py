@@ -80,9 +80,21 @@ def make_token(
 ) -> str:
     """A token for ``purpose``; ``issued_at`` (unix seconds, not in the future) makes it
     reproducible, and it expires ``max_age`` after that moment."""
+    return _token(asset.id, asset.link_generation, purpose, user_id=user_id, job_id=job_id, issued_at=issued_at)
+
+
+def _token(
+    asset_id,
+    generation: int,
+    purpose: str,
+    *,
+    user_id: int | None = None,
+    job_id: str | None = None,
+    issued_at: float | None = None,
+) -> str:
     if purpose not in Purpose.ALL:
         raise ValueError(purpose)
-    payload = {"a": asset.id.hex, "g": asset.link_generation, "u": user_id, "j": job_id}
+    payload = {"a": asset_id.hex, "g": generation, "u": user_id, "j": job_id}
     if issued_at is None:
         return signing.dumps(payload, salt=_salt(purpose), compress=True)
     return _IssuedAt(int(issued_at), salt=_salt(purpose)).sign_object(payload, compress=True)
@@ -122,6 +134,13 @@ def resolve(token: str, purpose: str, *, user=None) -> tuple[Asset, LinkClaims]:
 
 def user_url(asset: Asset, purpose: str, *, user) -> str:
     token = make_token(asset, purpose, user_id=user.pk)
+    return reverse("media:file", kwargs={"purpose": purpose, "token": token})
+
+
+def user_url_by_id(asset_id, generation: int, purpose: str, *, user) -> str:
+    """``user_url`` from the asset's id and revocation counter alone (a list of jobs selects
+    those two columns of each poster rather than loading the assets)."""
+    token = _token(asset_id, generation, purpose, user_id=user.pk)
     return reverse("media:file", kwargs={"purpose": purpose, "token": token})
 
 

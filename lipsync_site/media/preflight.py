@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from lipsync_site.media.models import Asset
+from lipsync_site.media.render import remap_problem
 
 PASS, WARN, BLOCK = "pass", "warn", "block"
 
@@ -26,14 +27,16 @@ ADVICE = {
     "face": "Use footage with a clear, front-facing or near-front-facing face; profiles beyond about 45 degrees "
     "and hands near the mouth reduce fidelity.",
     "face_small": "Crop or reframe so the face fills more of the picture: head-and-shoulders works best.",
-    "faces_many": "Several faces are in frame and the provider cannot be told who speaks: crop to the speaker.",
+    "faces_many": "Choose who speaks on the poster. Routes that cannot be told pick a face themselves: for "
+    "those, crop the video to the speaker.",
     "portrait_size": "Use a high-resolution portrait (at least 512x512 px) with a neutral expression and even light.",
     "silent": "The voice drives the mouth: upload the recording with the speech in it.",
     "clipped": "Clipped audio distorts the mouth shapes; re-export the voice at a lower level (WAV or "
     "high-bitrate AAC preferred).",
-    "mismatch": "Match the voice length to the video: trim the audio or extend the video first, or pick how to "
-    "fit them below.",
+    "mismatch": "Trim the voice or use a longer video, or choose below how to fit them (loop the video, add "
+    "silence, or cut the end).",
     "unchecked": "We could not look inside this file; check it yourself before paying.",
+    "remap": "Remap suits voices a little shorter or longer than the video (a re-recorded line, a dub).",
 }
 
 
@@ -61,7 +64,12 @@ def face_checks(asset: Asset, *, subject: str, confirmed_no_face: bool) -> list[
         return [Check("face", WARN, subject, "We could not look for a face in this file.", ADVICE["unchecked"])]
     with_face = [faces for faces in samples if faces]
     if not with_face:
-        where = "the portrait" if asset.kind == Asset.Kind.IMAGE else f"any of {len(samples)} frames sampled"
+        if asset.kind == Asset.Kind.IMAGE:
+            where = "the portrait"
+        elif len(samples) == 1:
+            where = "the video (at the moment we looked at)"
+        else:
+            where = f"the video (at any of the {len(samples)} moments we looked at)"
         if confirmed_no_face:
             return [
                 Check(
@@ -89,7 +97,8 @@ def face_checks(asset: Asset, *, subject: str, confirmed_no_face: bool) -> list[
                 "face",
                 WARN,
                 subject,
-                f"A face is visible in only {len(with_face)} of {len(samples)} sampled frames.",
+                f"The face is out of view at times: visible at {len(with_face)} of the {len(samples)} moments "
+                "we looked at.",
                 ADVICE["face"],
             )
         )
@@ -106,6 +115,7 @@ def face_checks(asset: Asset, *, subject: str, confirmed_no_face: bool) -> list[
                 ADVICE["face_small"],
             )
         )
+    # Detections are merged per frame (see media.faces), so one face is never counted twice.
     most = max(len(faces) for faces in samples)
     if most > 1:
         checks.append(Check("faces_many", WARN, subject, f"{most} faces are in frame at once.", ADVICE["faces_many"]))
@@ -137,23 +147,50 @@ def audio_checks(voice: Asset, *, subject: str) -> list[Check]:
                 "audio_level",
                 BLOCK,
                 subject,
-                f"The recording is silent or nearly so (average {levels['rms_dbfs']:.0f} dBFS, "
-                f"sound in {levels['active_fraction']:.0%} of it).",
+                f"The recording is silent or nearly so: there is sound in only {levels['active_fraction']:.0%} of it.",
                 ADVICE["silent"],
             )
         ]
-    checks = [Check("audio_level", PASS, subject, f"Speech level {levels['rms_dbfs']:.0f} dBFS.")]
+    checks = [Check("audio_level", PASS, subject, "The voice is at a good level.")]
     if levels["clipped_fraction"] > CLIPPED_FRACTION:
         checks.append(
             Check(
                 "audio_clipped",
                 WARN,
                 subject,
-                f"The recording is clipped ({levels['clipped_fraction']:.1%} of samples at full scale).",
+                f"The recording is distorted in places: too loud, so {levels['clipped_fraction']:.1%} of it is cut off "
+                "at full volume (clipped).",
                 ADVICE["clipped"],
             )
         )
     return checks
+
+
+_TIMES = {
+    2: "twice as long",
+    3: "three times as long",
+    4: "four times as long",
+    5: "five times as long",
+    6: "six times as long",
+    7: "seven times as long",
+    8: "eight times as long",
+    9: "nine times as long",
+    10: "ten times as long",
+}
+
+
+def how_much_longer(longer: float, shorter: float, *, than: str) -> str:
+    """How much longer one length is than another, as people say it: "40% longer than the
+    video", "twice as long as the video", "2.5 times as long as the video"."""
+    if shorter <= 0:
+        return f"much longer than {than}"
+    ratio = longer / shorter
+    if ratio < 1.85:
+        return f"{ratio - 1:.0%} longer than {than}"
+    whole = round(ratio)
+    if abs(ratio - whole) < 0.1:
+        return f"{_TIMES.get(whole, f'{whole} times as long')} as {than}"
+    return f"{ratio:.1f} times as long as {than}"
 
 
 def durations_differ(video_seconds: float | None, audio_seconds: float | None) -> bool:
@@ -165,16 +202,24 @@ def durations_differ(video_seconds: float | None, audio_seconds: float | None) -
 def mismatch_check(video: Asset, voice: Asset, *, subject: str) -> Check:
     video_s, voice_s = video.duration_seconds or 0.0, voice.duration_seconds or 0.0
     if durations_differ(video_s, voice_s):
-        longer = "voice" if voice_s > video_s else "video"
+        longer, shorter = ("voice", "video") if voice_s > video_s else ("video", "voice")
         return Check(
             "mismatch",
             WARN,
             subject,
             f"The voice lasts {voice_s:.1f} s and the video {video_s:.1f} s: the {longer} is "
-            f"{abs(voice_s - video_s) / max(video_s, voice_s):.0%} longer.",
+            f"{how_much_longer(max(video_s, voice_s), min(video_s, voice_s), than='the ' + shorter)}.",
             ADVICE["mismatch"],
         )
     return Check("mismatch", PASS, subject, f"Voice {voice_s:.1f} s, video {video_s:.1f} s: close enough.")
+
+
+def remap_check(video: Asset, voice: Asset, *, subject: str) -> Check | None:
+    """Remap retimes the picture to the voice: refused past half or double speed."""
+    problem = remap_problem(video.duration_seconds or 0.0, voice.duration_seconds or 0.0)
+    if problem:
+        return Check("remap", BLOCK, subject, problem, ADVICE["remap"])
+    return None
 
 
 def run_checks(
@@ -183,8 +228,10 @@ def run_checks(
     portrait: Asset | None = None,
     voices: list[Asset] = (),
     confirmed_no_face: bool = False,
+    mismatch_mode: str = "",
 ) -> list[Check]:
-    """Every media check for one submission (one picture, any number of voices)."""
+    """Every media check for one submission (one picture, any number of voices).
+    ``mismatch_mode`` is how voice and video lengths are to be fitted, when chosen."""
     checks: list[Check] = []
     if video is not None:
         checks += face_checks(video, subject=f"Video: {video.display_name}", confirmed_no_face=confirmed_no_face)
@@ -197,4 +244,6 @@ def run_checks(
         checks += audio_checks(voice, subject=subject)
         if video is not None:
             checks.append(mismatch_check(video, voice, subject=subject))
+            if mismatch_mode == "remap" and (refused := remap_check(video, voice, subject=subject)):
+                checks.append(refused)
     return checks

@@ -107,14 +107,13 @@ def probe_av(path):
             return {"error": f"The video container ({name}) is not supported; use MP4, MOV, AVI, WebM or MKV."}
         if kind == "audio" and name not in AUDIO_CONTAINERS:
             return {"error": f"The audio format ({name}) is not supported; use MP3, WAV, M4A or AAC."}
+        # One frame of each stream must decode. Each stream is read on its own: a file whose
+        # audio comes after all its video (not interleaved) would otherwise have every
+        # video frame decoded before the first audio one.
         decoded = {"video": video is None, "audio": audio is None}
-        try:
-            for frame in container.decode(*(s for s in (video, audio) if s is not None)):
-                decoded["video" if isinstance(frame, av.VideoFrame) else "audio"] = True
-                if all(decoded.values()):
-                    break
-        except (av.FFmpegError, ValueError):
-            pass
+        for kind_of_stream, stream in (("video", video), ("audio", audio)):
+            if stream is not None:
+                decoded[kind_of_stream] = first_frame_decodes(container, stream)
         if not all(decoded.values()):
             return {"error": "The file is damaged or truncated: its streams could not be decoded."}
         header = None
@@ -228,6 +227,22 @@ def header_is_a_claim(path, container_name) -> bool:
     return any(tag in first_frame for tag in MP3_TAGS)
 
 
+def first_frame_decodes(container, stream) -> bool:
+    import contextlib
+
+    import av
+
+    with contextlib.suppress(av.FFmpegError, ValueError):  # not seekable: read from where we are
+        container.seek(0, stream=stream)
+    try:
+        for packet in container.demux(stream):
+            for _frame in packet.decode():
+                return True
+    except (av.FFmpegError, ValueError):
+        return False
+    return False
+
+
 def container_identity(name, kind, facts, metadata):
     if name == "avi":
         return ".avi", "video/x-msvideo"
@@ -266,6 +281,14 @@ SIGNATURES = (
 )
 
 
+def looks_like_image(head: bytes) -> bool:
+    return (
+        head.startswith((b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF87a", b"GIF89a"))
+        or (head.startswith(b"RIFF") and head[8:12] == b"WEBP")
+        or head[:2] in (b"BM", b"II", b"MM")
+    )
+
+
 def limit_resources():
     import resource
 
@@ -280,7 +303,10 @@ def main(path):
     found = sniff(head)
     if found:
         return {"error": found}
-    for reader in (probe_image, probe_av):
+    # Pillow first for what starts like a still, FFmpeg first for everything else (a video
+    # never pays for importing Pillow).
+    readers = (probe_image, probe_av) if looks_like_image(head) else (probe_av, probe_image)
+    for reader in readers:
         facts = reader(path)
         if facts is not None:
             return facts

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
 import av
 import numpy as np
 
-MAX_HEIGHT = 1080
+MAX_SHORT_SIDE = 1080  # outputs are at most 1080p, in either orientation
+MAX_LONG_SIDE = 1920
 OUTPUT_AUDIO_RATE = 48_000
 
 
@@ -26,11 +28,11 @@ def even(value: int) -> int:
     return max(2, value - value % 2)
 
 
-def output_size(width: int, height: int, max_height: int = MAX_HEIGHT) -> tuple[int, int]:
-    if height > max_height:
-        width = round(width * max_height / height)
-        height = max_height
-    return even(width), even(height)
+def output_size(width: int, height: int) -> tuple[int, int]:
+    """The output's frame size: the source's, scaled down (never up) so the short side is
+    at most 1080 and the long side at most 1920, aspect kept, even for 4:2:0."""
+    scale = min(1.0, MAX_SHORT_SIDE / max(1, min(width, height)), MAX_LONG_SIDE / max(1, max(width, height)))
+    return even(round(width * scale)), even(round(height * scale))
 
 
 def audio_duration(path: Path) -> float:
@@ -129,20 +131,35 @@ class Mp4Writer:
             self.container.close()
 
 
-def _video_geometry(path: Path) -> tuple[int, int, Fraction, float]:
+@dataclass(frozen=True)
+class VideoGeometry:
+    width: int
+    height: int
+    fps: Fraction
+    seconds: float
+    frames: int
+
+
+def video_geometry(path: Path) -> VideoGeometry:
+    """Size, rate, length and frame count of a video's first picture stream."""
     with av.open(str(path), options={"protocol_whitelist": "file"}) as container:
         if not container.streams.video:
             raise RenderError("The source video has no video stream.")
         stream = container.streams.video[0]
-        fps = stream.average_rate or stream.guessed_rate or Fraction(25)
-        if fps > 60:
+        fps = Fraction(stream.average_rate or stream.guessed_rate or 25)
+        if fps > 60 or fps <= 0:
             fps = Fraction(30)
-        duration = (
-            float(stream.duration * stream.time_base)
-            if stream.duration is not None and stream.time_base is not None
-            else (container.duration or 0) / av.time_base
-        )
-        return stream.codec_context.width, stream.codec_context.height, Fraction(fps), duration
+        if stream.duration is not None and stream.time_base is not None:
+            seconds = float(stream.duration * stream.time_base)
+        else:
+            seconds = (container.duration or 0) / av.time_base
+        frames = stream.frames or math.floor(seconds * fps)
+        return VideoGeometry(stream.codec_context.width, stream.codec_context.height, fps, seconds, int(frames))
+
+
+def _video_geometry(path: Path) -> tuple[int, int, Fraction, float]:
+    geometry = video_geometry(path)
+    return geometry.width, geometry.height, geometry.fps, geometry.seconds
 
 
 def output_seconds(video_seconds: float, audio_seconds: float, mode: str) -> float:
@@ -154,11 +171,34 @@ def output_seconds(video_seconds: float, audio_seconds: float, mode: str) -> flo
     return audio_seconds  # loop, bounce, remap follow the voice
 
 
-def iter_video_frames(path: Path) -> Iterator[av.VideoFrame]:
-    with av.open(str(path), options={"protocol_whitelist": "file"}) as container:
-        stream = container.streams.video[0]
-        stream.thread_type = "AUTO"
-        yield from container.decode(stream)
+# Remap plays the picture faster or slower to fit the voice: past these speeds a face
+# looks frozen or frantic, so loop or bounce (or a trimmed voice) is the better fit.
+REMAP_SLOWEST = 0.5
+REMAP_FASTEST = 2.0
+
+
+def remap_problem(video_seconds: float, audio_seconds: float) -> str:
+    """Why remap cannot fit these lengths ("" when it can), in words for the user."""
+    if not video_seconds or not audio_seconds:
+        return ""
+    speed = video_seconds / audio_seconds
+    if REMAP_SLOWEST <= speed <= REMAP_FASTEST:
+        return ""
+    shown = f"{speed:.1f}" if round(speed, 1) > 0 else f"{speed:.2f}"
+    how = (
+        f"stretch {video_seconds:.1f} s of video over" if speed < 1 else f"squeeze {video_seconds:.1f} s of video into"
+    )
+    return (
+        f"Remap would play the video at {shown}x its speed ({how} {audio_seconds:.1f} s of voice); it works "
+        "between half and double speed. Choose loop or bounce, or trim the voice."
+    )
+
+
+def fitted_seconds(geometry: VideoGeometry, audio_seconds: float, mode: str) -> float:
+    """The output's length for ``mode``; refuses a remap past a sane speed."""
+    if mode == "remap" and (problem := remap_problem(geometry.seconds, audio_seconds)):
+        raise RenderError(problem)
+    return output_seconds(geometry.seconds, audio_seconds, mode)
 
 
 def mux_video_with_audio(
@@ -170,29 +210,22 @@ def mux_video_with_audio(
     on_progress: Callable[[float], None] | None = None,
 ) -> float:
     """Put the voice under the source picture, fitting lengths by ``mode``. Returns seconds."""
+    from lipsync_site.media.frames import laid_out
+
     try:
-        width, height, fps, video_seconds = _video_geometry(video_path)
-        seconds = output_seconds(video_seconds, audio_duration(audio_path), mode)
-        total = max(1, math.ceil(seconds * fps))
-        out_w, out_h = output_size(width, height)
-        with Mp4Writer(output_path, width=out_w, height=out_h, fps=fps) as writer:
-            last = None
-            while writer.frames_written < total:
-                produced = False
-                for frame in iter_video_frames(video_path):
-                    if writer.frames_written >= total:
-                        break
-                    writer.write_frame(frame)
-                    last, produced = frame, True
-                    if on_progress and writer.frames_written % 10 == 0:
-                        on_progress(writer.frames_written / total)
-                if not produced:
-                    raise RenderError("The source video has no decodable frames.")
-                if mode == "silence" and last is not None:
-                    # Hold the last frame while the voice finishes.
-                    while writer.frames_written < total:
-                        writer.write_frame(last)
-            writer.write_audio_track(audio_path, seconds)
+        geometry = video_geometry(video_path)
+        seconds = fitted_seconds(geometry, audio_duration(audio_path), mode)
+        total = max(1, math.ceil(seconds * geometry.fps))
+        out_w, out_h = output_size(geometry.width, geometry.height)
+        with Mp4Writer(output_path, width=out_w, height=out_h, fps=geometry.fps) as writer:
+            frames = laid_out(video_path, mode=mode, total=total, fps=geometry.fps, source_frames=geometry.frames)
+            for frame in frames:
+                writer.write_frame(frame)
+                if on_progress and writer.frames_written % 10 == 0:
+                    on_progress(writer.frames_written / total)
+            if writer.frames_written == 0:
+                raise RenderError("The source video has no decodable frames.")
+            writer.write_audio_track(audio_path, writer.frames_written / float(geometry.fps))
     except av.FFmpegError as exc:
         raise RenderError(f"The media could not be decoded: {exc.strerror or exc}") from exc
     if on_progress:

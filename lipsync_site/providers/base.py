@@ -57,6 +57,10 @@ class SubmitOptions:
     # keys can recognise a resubmission.
     idempotency_key: str = ""
     extra: dict = field(default_factory=dict)  # route-specific: aspect_ratio, voice_id, ...
+    # The face who speaks, [x, y, w, h] as fractions of the frame (one of the faces
+    # preflight found, see media.selectors.speaker_faces). Routes whose provider can be
+    # told (``Route.speaker_choice``) pass it on; None lets the provider pick.
+    speaker_box: tuple[float, float, float, float] | None = None
     # Called with a fraction 0..1 by providers that run here and know their progress.
     on_progress: Callable[[float], None] | None = None
     # Where a provider that notifies by webhook should post the request's outcome ("": poll).

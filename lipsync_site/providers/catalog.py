@@ -73,6 +73,9 @@ class Route:
     max_text_chars: int | None = None
     min_side_px: int | None = None  # shortest side of the picture
     max_side_px: int | None = None  # longest side of the picture
+    # Can be told which face speaks (SubmitOptions.speaker_box); other routes pick a face
+    # themselves, which the form says before any credit is held when several are in frame.
+    speaker_choice: bool = False
     # For generated clips (no source video): the output length the user may ask for.
     output_seconds_range: tuple[float, float] | None = None
     defaults: dict = field(default_factory=dict)  # body values used when options.extra lacks them
@@ -110,8 +113,9 @@ ROUTES: tuple[Route, ...] = (
         credits_per_second=1,
         minimum_credits=5,
         max_duration_seconds=300.0,
-        mismatch_modes=("cut_off", "loop", "bounce", "silence"),
-        pick_for="Checking timing and framing before paying for a premium route; free of network and keys.",
+        mismatch_modes=ALL_MODES,
+        speaker_choice=True,
+        pick_for="Checking timing, framing and who speaks before paying for a premium route; free of network and keys.",
         avoid_for="Delivery: the mouth motion is a signal-processing draft, not a learned model.",
     ),
     Route(

@@ -62,11 +62,16 @@ class LocalDraftProvider:
                     inputs.audio.path,
                     output,
                     mode=options.mismatch_mode,
+                    speaker=options.speaker_box,
                     on_progress=options.on_progress,
                 )
             else:
                 result = pipeline.talking_head(
-                    inputs.image.path, inputs.audio.path, output, on_progress=options.on_progress
+                    inputs.image.path,
+                    inputs.audio.path,
+                    output,
+                    speaker=options.speaker_box,
+                    on_progress=options.on_progress,
                 )
         except RenderError as exc:
             self._write_result(workdir, {"state": RequestState.FAILED, "message": str(exc)})

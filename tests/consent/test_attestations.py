@@ -41,6 +41,8 @@ def test_records_wording_version_answers_and_provenance(owner):
         "person_name": "Ada Example",
         "speaker_name": "Bo Speaker",
         "evidence_sha256": "",
+        "picture": "video",
+        "voice": "recording",
     }
     assert attestation.media_sha256 == ["a" * 64, "b" * 64]
     assert attestation.ip_address == "203.0.113.9" and len(attestation.user_agent) == 400

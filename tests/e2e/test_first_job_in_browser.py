@@ -47,7 +47,9 @@ def worker(live_server, settings, tmp_path):
 def test_first_job_from_sign_in_to_seeking_the_result(page, live_server, worker, media_dir):
     user = make_user("newcomer")
     grant_credits(workspace=workspace_of(user), amount=1000, reason="Demo account allowance")
-    clip = mediafactory.make_face_video(media_dir / "presenter.mp4", seconds=3.0)
+    # A face the size a presenter's is in real footage (the landmarks need the lips to be
+    # more than a few pixels across to say whether they move).
+    clip = mediafactory.make_face_video(media_dir / "presenter.mp4", seconds=3.0, size=512)
     voice = mediafactory.make_audio(media_dir / "voiceover.mp3", seconds=3.0)
 
     page.goto(f"{live_server.url}/accounts/login/")

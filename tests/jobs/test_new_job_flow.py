@@ -109,7 +109,7 @@ def test_start_from_checked_media_creates_the_job_without_uploading_again(owner_
     assert job.poster == job.source_video.poster
     assert set(job.attestation.media_sha256) == {job.source_video.sha256, job.voice.sha256}
     assert job.attestation.answers["no_misuse"] is True
-    assert job.attestation.text_version == "2026-11-v2"
+    assert job.attestation.text_version == "2026-12-v3"
     assert "public figure" in job.attestation.text_shown
 
 
@@ -117,7 +117,7 @@ def test_no_face_blocks_until_the_user_confirms(owner_client, owner, clip, voice
     data = {"shape": "video_audio", "source_video": upload(clip), "voice_audio": upload(voice)}
     html = owner_client.post(reverse("jobs:new"), {**data, "step": "check"}).content.decode()
     assert 'data-code="face" data-level="block"' in html
-    assert "No face found in any of 6 frames sampled" in html
+    assert "No face found in the video" in html
     assert 'name="confirm_no_face"' in html and "disabled" in html
     ids = {"video_asset": hidden(html, "video_asset"), "voice_assets": hidden(html, "voice_assets")}
     response = owner_client.post(reverse("jobs:new"), {"shape": "video_audio", "step": "start", **ids, **consent()})
@@ -139,12 +139,13 @@ def test_mismatched_lengths_warn_and_offer_the_modes(owner_client, face_clip, me
     assert 'data-code="mismatch" data-level="warn"' in html
     for mode in ("cut_off", "loop", "bounce", "silence", "remap"):
         assert f'value="{mode}"' in html
-    # The local draft cannot remap; it says so and is not offered in that mode.
+    # The local draft remaps itself (1.5x here: within half and double speed).
     ids = {"video_asset": hidden(html, "video_asset"), "voice_assets": hidden(html, "voice_assets")}
     html = owner_client.post(
         reverse("jobs:new"), {"shape": "video_audio", "step": "check", "mismatch_mode": "remap", **ids}
     ).content.decode()
-    assert 'data-route="local-draft" data-fits="no"' in html and "cannot remap" in html
+    assert 'data-route="local-draft" data-fits="yes"' in html
+    assert "Local draft cannot remap" not in html
 
 
 def test_portrait_batch_of_three_voices_makes_three_jobs_with_their_own_holds_and_attestations(

@@ -57,7 +57,7 @@ def test_queue_lists_pending_oldest_first_with_media_answers_and_history(
     assert html.index("First Person") < html.index("Second Person")
     assert "2 pending" in html
     assert 'alt="Poster frame"' in html and "<audio controls" in html
-    assert "It is my own voice" in html and "version 2026-11-v2" in html
+    assert "It is my own voice" in html and "version 2026-12-v3" in html
     assert "0 approved, 0 rejected, 1 other pending" in html
     # The moderator's media links work for the moderator...
     poster_url = re.search(r'<img src="([^"]+)" alt="Poster frame"', html).group(1)
@@ -116,7 +116,7 @@ def test_rejecting_a_waiting_job_rejects_it_releases_the_hold_and_revokes_links(
     decision = Decision.objects.get()
     assert decision.moderator.username == "mod" and decision.reason == "No release from the actor."
     page = owner_client.get(reverse("jobs:detail", args=[job.id])).content.decode()
-    assert "Consent was rejected: No release from the actor." in page
+    assert "Consent rejected by a moderator: No release from the actor." in page
 
 
 def test_rejection_after_outputs_exist_revokes_the_download(

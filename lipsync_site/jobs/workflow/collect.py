@@ -25,6 +25,7 @@ from lipsync_site.jobs.workflow import policy
 from lipsync_site.jobs.workflow.leases import Lease
 from lipsync_site.jobs.workflow.policy import Say
 from lipsync_site.jobs.workflow.settle import settle
+from lipsync_site.media import lipsync_check
 from lipsync_site.media.lipsync_check import check_output
 from lipsync_site.media.models import Asset
 from lipsync_site.media.probe import MediaRejected
@@ -106,12 +107,8 @@ def collect_job(job_id) -> None:
         progress=1.0,
         **check_fields,
     )
-    if delivered and check_fields.get("mouth_moving") is False:
-        job.log(
-            f"Output check: the mouth may not be moving (score {check_fields['lipsync_score']:.2f}).",
-            kind=EventKind.CHECK_FLAGGED,
-            actor="worker",
-        )
+    if delivered and (flagged := _flagged(check_fields)):
+        job.log(f"Output check: {flagged}.", kind=EventKind.CHECK_FLAGGED, actor="worker")
 
 
 def _fetch(job: Job, lease: Lease, provider) -> tuple[Asset, dict]:
@@ -140,17 +137,32 @@ def _fail(job: Job, lease: Lease, message: str, *, actor: str = "worker", payloa
 
 
 def _output_check(job: Job, video: Path, workdir: Path) -> dict:
-    """Does the mouth follow the voice? Score, drift and poster for the job row.
+    """Does the mouth follow the voice, in time, for as long as the voice lasts? Score,
+    offset, drift, the faces seen and a poster, for the job row. The face checked is the
+    one the user chose as the speaker, when they chose.
 
     A check that cannot run must not cost the user their output: it is logged and skipped.
     """
     try:
         voice = Path(job.voice.file.path) if job.voice_id else None
-        check = check_output(video, voice)
+        check = check_output(video, voice, speaker=job.options.get("speaker_box"))
         fields = {
             "lipsync_score": check.score if check.face_found else 0.0,
             "mouth_moving": check.mouth_moving,
             "duration_drift_seconds": check.drift_seconds,
+            "lipsync_offset_ms": check.offset_ms,
+            "lipsync_details": {
+                "face_found": check.face_found,
+                "face_share": check.face_share,
+                "faces": [
+                    {"index": face.index, "box": list(face.box), "checked": face.checked} for face in check.faces
+                ],
+                "video_seconds": check.video_seconds,
+                "sound_seconds": check.sound_seconds,
+                "voice_seconds": check.voice_seconds,
+                "sound_outlasts_picture": check.sound_outlasts_picture,
+                "problems": check.problems,
+            },
         }
         if check.poster_jpeg:
             poster_path = workdir / "poster.jpg"
@@ -167,3 +179,19 @@ def _output_check(job: Job, video: Path, workdir: Path) -> dict:
     except Exception:
         logger.exception("Output check of job %s failed", job.pk)
         return {}
+
+
+def _flagged(fields: dict) -> str:
+    """What the check flags, as one line for the job's history ("" when nothing)."""
+    details = fields.get("lipsync_details") or {}
+    problems = details.get("problems") or []
+    if not problems:
+        return ""
+    words = lipsync_check.in_words(
+        face_found=details.get("face_found", True),
+        score=fields.get("lipsync_score"),
+        offset_ms=fields.get("lipsync_offset_ms"),
+        drift_seconds=fields.get("duration_drift_seconds"),
+        sound_outlasts_picture=details.get("sound_outlasts_picture", True),
+    )
+    return f"{'; '.join(words)} (score {fields.get('lipsync_score') or 0:.2f})"

@@ -89,6 +89,7 @@ def submit_job(job_id) -> None:
             extra=dict(job.options),
             on_progress=_progress_reporter(job, lease) if runs_here else None,
             webhook_url=provider_webhook_url(route.provider),
+            speaker_box=_speaker_box(job, route),
         )
         # A submit may block for long (a NemoVideo edit streams for up to 15 minutes): the
         # lease is renewed meanwhile, so the sweep does not take a live worker for a dead one.
@@ -153,6 +154,12 @@ def _fail(job: Job, lease: Lease, message: str, *, kind: str, actor: str = "work
 def _first_submitted_at(job: Job) -> float:
     first = job.events.filter(kind=EventKind.SUBMIT_STARTED).order_by("at").values_list("at", flat=True).first()
     return (first or timezone.now()).timestamp()
+
+
+def _speaker_box(job: Job, route: Route) -> tuple[float, float, float, float] | None:
+    """The face the user chose, for routes whose provider can be told who speaks."""
+    box = job.options.get("speaker_box")
+    return tuple(box) if box and route.speaker_choice else None
 
 
 def _input_file(asset: Asset | None, job: Job, route: Route, issued_at: float | None = None) -> InputFile | None:

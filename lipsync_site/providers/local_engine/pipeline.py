@@ -13,11 +13,18 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from lipsync_site.media.envelope import voice_envelope
-from lipsync_site.media.faces import FaceBox, FaceTracker, detect_faces
-from lipsync_site.media.render import Mp4Writer, RenderError, audio_duration, output_seconds, output_size
-from lipsync_site.providers.local_engine.frames import laid_out
-from lipsync_site.providers.local_engine.mouth import open_mouth, open_mouth_yuv
+from lipsync_site.media.faces import FaceBox, FaceTracker, Landmarks, choose_face, find_faces, landmarks_in
+from lipsync_site.media.frames import laid_out, planar
+from lipsync_site.media.render import (
+    Mp4Writer,
+    RenderError,
+    audio_duration,
+    fitted_seconds,
+    output_size,
+    video_geometry,
+)
+from lipsync_site.providers.local_engine.mouth import animate_rgb, animate_yuv
+from lipsync_site.providers.local_engine.visemes import mouth_shapes
 
 PORTRAIT_FPS = 25
 PROGRESS_EVERY = 10
@@ -30,21 +37,26 @@ class DraftResult:
     frames_with_face: int
     note: str = ""
 
+    @property
+    def face_share(self) -> float:
+        return self.frames_with_face / self.frames if self.frames else 0.0
 
-def _source_geometry(path: Path) -> tuple[int, int, Fraction, float, int]:
-    with av.open(str(path), options={"protocol_whitelist": "file"}) as container:
-        if not container.streams.video:
-            raise RenderError("The source video has no video stream.")
-        stream = container.streams.video[0]
-        fps = Fraction(stream.average_rate or stream.guessed_rate or 25)
-        if fps > 60 or fps <= 0:
-            fps = Fraction(30)
-        if stream.duration is not None and stream.time_base is not None:
-            seconds = float(stream.duration * stream.time_base)
-        else:
-            seconds = (container.duration or 0) / av.time_base
-        frames = stream.frames or math.floor(seconds * fps)
-        return stream.codec_context.width, stream.codec_context.height, fps, seconds, int(frames)
+
+def _speaker_box(speaker: list[float] | tuple[float, ...] | None, width: int, height: int) -> FaceBox | None:
+    """The chosen face ([x, y, w, h] as fractions of the frame, from preflight) in pixels."""
+    if not speaker:
+        return None
+    return FaceBox.from_fractions(speaker, width, height)
+
+
+def _face_note(with_face: int, total: int, chosen: bool) -> str:
+    who = "The chosen face" if chosen else "No face"
+    if with_face == 0:
+        return f"{who} was {'not found' if chosen else 'found'}, so the picture is unchanged."
+    if with_face < total * 0.9:
+        share = with_face / total
+        return f"The face was followed in {share:.0%} of the frames; elsewhere the picture is unchanged."
+    return ""
 
 
 def resync_video(
@@ -53,41 +65,44 @@ def resync_video(
     output_path: Path,
     *,
     mode: str = "loop",
+    speaker: list[float] | tuple[float, ...] | None = None,
     on_progress: Callable[[float], None] | None = None,
 ) -> DraftResult:
-    """The source video with the mouth following the new voice, the voice as its audio."""
-    note = ""
-    if mode == "remap":
-        # Retiming the picture is left to the cloud routes that offer it.
-        mode, note = "loop", "Remap is done by cloud routes; the local draft looped the video instead."
+    """The source video with the chosen face's mouth following the new voice, the voice
+    as its audio.
+
+    ``speaker`` is the face to animate as [x, y, w, h] fractions of the frame (a face
+    preflight found, see ``media.selectors.speaker_faces``); without it, the largest face.
+    Only that face moves: it is followed through the clip by its landmarks.
+    """
     try:
-        width, height, fps, video_seconds, source_frames = _source_geometry(video_path)
-        seconds = output_seconds(video_seconds, audio_duration(audio_path), mode)
+        geometry = video_geometry(video_path)
+        seconds = fitted_seconds(geometry, audio_duration(audio_path), mode)
+        fps = geometry.fps
         total = max(1, math.ceil(seconds * fps))
-        envelope = voice_envelope(audio_path, fps=float(fps), frames=total)
-        out_w, out_h = output_size(width, height)
-        tracker = FaceTracker()
-        with_face = 0
+        shapes = mouth_shapes(audio_path, fps=float(fps), frames=total)
+        out_w, out_h = output_size(geometry.width, geometry.height)
+        tracker = FaceTracker(target=_speaker_box(speaker, out_w, out_h), smoothing=True)
         with Mp4Writer(output_path, width=out_w, height=out_h, fps=fps) as writer:
-            frames = laid_out(
-                video_path, mode=mode, total=total, fps=fps, source_frames=source_frames, size=(out_w, out_h)
-            )
-            for index, yuv in enumerate(frames):
-                box = tracker.update(yuv[:out_h])  # the luma plane is the grey picture
-                with_face += box is not None
-                writer.write_planar(open_mouth_yuv(yuv, box, float(envelope[index])))
+            frames = laid_out(video_path, mode=mode, total=total, fps=fps, source_frames=geometry.frames)
+            for index, frame in enumerate(frames):
+                yuv = planar(frame, (out_w, out_h))
+                marks = tracker.update(yuv[:out_h])  # the luma plane is the grey picture
+                writer.write_planar(animate_yuv(yuv, marks, shapes[index]))
                 if on_progress and index % PROGRESS_EVERY == 0:
                     on_progress(index / total)
             if writer.frames_written == 0:
                 raise RenderError("The source video has no decodable frames.")
-            writer.write_audio_track(audio_path, writer.frames_written / float(fps))
+            written = writer.frames_written
+            writer.write_audio_track(audio_path, written / float(fps))
     except av.FFmpegError as exc:
         raise RenderError(f"The media could not be decoded: {exc.strerror or exc}") from exc
     if on_progress:
         on_progress(1.0)
-    if with_face == 0:
-        note = (note + " " if note else "") + "No face was found, so the picture is unchanged."
-    return DraftResult(seconds=seconds, frames=total, frames_with_face=with_face, note=note)
+    note = _face_note(tracker.frames_with_face, written, chosen=speaker is not None)
+    return DraftResult(
+        seconds=written / float(fps), frames=written, frames_with_face=tracker.frames_with_face, note=note
+    )
 
 
 def _portrait_pixels(image_path: Path) -> np.ndarray:
@@ -100,25 +115,30 @@ def _portrait_pixels(image_path: Path) -> np.ndarray:
         return np.asarray(rgb)
 
 
-def _blink(rgb: np.ndarray, box: FaceBox, closure: float) -> np.ndarray:
-    """Squash the eye band towards its middle line: lids closing for a moment."""
+def _blink(rgb: np.ndarray, marks: Landmarks, closure: float) -> np.ndarray:
+    """Lids closing for a moment: each eye's band squashed towards its middle line."""
     if closure <= 0.02:
         return rgb
-    x0, x1 = int(box.x + box.w * 0.12), int(box.x + box.w * 0.88)
-    y0, y1 = int(box.y + box.h * 0.22), int(box.y + box.h * 0.50)
-    band = rgb[y0:y1, x0:x1].astype(np.float32)
-    bh, bw = band.shape[:2]
-    if bh < 4 or bw < 4:
-        return rgb
-    ys, xs = np.mgrid[0:bh, 0:bw].astype(np.float32)
-    middle = bh * 0.5
-    # Sample rows farther from the middle: the eye's opening shrinks; edges stay put.
-    edge_weight = np.sin(np.pi * ys / (bh - 1))
-    map_y = middle + (ys - middle) * (1 + closure * 1.5 * edge_weight)
-    warped = cv2.remap(band, xs, np.clip(map_y, 0, bh - 1).astype(np.float32), interpolation=cv2.INTER_LINEAR)
-    warped *= 1 - 0.15 * closure * edge_weight[..., None]
-    out = rgb.copy()
-    out[y0:y1, x0:x1] = np.clip(warped, 0, 255).astype(np.uint8)
+    out = rgb
+    for eye in (marks.points[36:42], marks.points[42:48]):
+        (ex0, ey0), (ex1, ey1) = eye.min(axis=0), eye.max(axis=0)
+        pad_x, pad_y = (ex1 - ex0) * 0.35, (ex1 - ex0) * 0.45
+        x0, x1 = int(max(0, ex0 - pad_x)), int(min(rgb.shape[1], ex1 + pad_x))
+        y0, y1 = int(max(0, ey0 - pad_y)), int(min(rgb.shape[0], ey1 + pad_y))
+        band = out[y0:y1, x0:x1].astype(np.float32)
+        bh, bw = band.shape[:2]
+        if bh < 4 or bw < 4:
+            continue
+        ys, xs = np.mgrid[0:bh, 0:bw].astype(np.float32)
+        middle = (ey0 + ey1) / 2 - y0
+        # Sample rows farther from the middle: the opening shrinks; the band's edges stay.
+        edge = np.sin(np.pi * ys / (bh - 1)) * np.sin(np.pi * xs / (bw - 1))
+        map_y = middle + (ys - middle) * (1 + closure * 1.6 * edge)
+        warped = cv2.remap(band, xs, np.clip(map_y, 0, bh - 1).astype(np.float32), interpolation=cv2.INTER_LINEAR)
+        warped *= 1 - 0.12 * closure * edge[..., None]
+        if out is rgb:
+            out = rgb.copy()
+        out[y0:y1, x0:x1] = np.clip(warped, 0, 255).astype(np.uint8)
     return out
 
 
@@ -145,25 +165,26 @@ def talking_head(
     audio_path: Path,
     output_path: Path,
     *,
+    speaker: list[float] | tuple[float, ...] | None = None,
     on_progress: Callable[[float], None] | None = None,
 ) -> DraftResult:
     """A talking-head clip from a still: the mouth follows the voice, the head moves a
     little and the eyes blink, at 25 fps in the portrait's aspect."""
     try:
         still = _portrait_pixels(image_path)
-        faces = detect_faces(still)
-        box = faces[0] if faces else None
+        height, width = still.shape[:2]
+        face = choose_face(find_faces(still), _speaker_box(speaker, width, height))
+        marks = landmarks_in(cv2.cvtColor(still, cv2.COLOR_RGB2GRAY), face.box) if face else None
         seconds = audio_duration(audio_path)
         total = max(1, math.ceil(seconds * PORTRAIT_FPS))
-        envelope = voice_envelope(audio_path, fps=PORTRAIT_FPS, frames=total)
-        height, width = still.shape[:2]
+        shapes = mouth_shapes(audio_path, fps=PORTRAIT_FPS, frames=total)
         with Mp4Writer(output_path, width=width, height=height, fps=Fraction(PORTRAIT_FPS)) as writer:
             for index in range(total):
                 t = index / PORTRAIT_FPS
-                rgb = open_mouth(still, box, float(envelope[index]))
-                if box is not None:
-                    rgb = _blink(rgb, box, _blink_closure(t))
-                writer.write_image(_head_motion(rgb, t, box))
+                rgb = animate_rgb(still, marks, shapes[index])
+                if marks is not None:
+                    rgb = _blink(rgb, marks, _blink_closure(t))
+                writer.write_image(_head_motion(rgb, t, face.box if face else None))
                 if on_progress and index % PROGRESS_EVERY == 0:
                     on_progress(index / total)
             writer.write_audio_track(audio_path, total / PORTRAIT_FPS)
@@ -171,5 +192,5 @@ def talking_head(
         raise RenderError(f"The media could not be decoded: {exc}") from exc
     if on_progress:
         on_progress(1.0)
-    note = "" if box else "No face was found in the portrait, so only the head moves."
-    return DraftResult(seconds=seconds, frames=total, frames_with_face=total if box else 0, note=note)
+    note = "" if face else "No face was found in the portrait, so only the head moves."
+    return DraftResult(seconds=seconds, frames=total, frames_with_face=total if face else 0, note=note)

@@ -1,7 +1,8 @@
 """Source frames laid out over the output's length, per duration-mismatch mode.
 
 Everything streams: forward passes decode as they go; the backward half of ``bounce``
-seeks back chunk by chunk and holds at most one chunk in memory.
+seeks back chunk by chunk and holds at most one chunk in memory; ``remap`` repeats or
+skips frames as it decodes.
 """
 
 from __future__ import annotations
@@ -23,8 +24,9 @@ def _open(path: Path):
     return container, stream
 
 
-def planar(frame, size: tuple[int, int] | None) -> np.ndarray:
-    """A frame as a 4:2:0 planar array at ``size``; converted only when it is not already."""
+def planar(frame: av.VideoFrame, size: tuple[int, int] | None) -> np.ndarray:
+    """A frame as a 4:2:0 planar array at ``size`` (converted only when it is not
+    already), or as RGB when no size is given."""
     if size is None:
         return frame.to_ndarray(format="rgb24")
     width, height = size
@@ -33,18 +35,17 @@ def planar(frame, size: tuple[int, int] | None) -> np.ndarray:
     return frame.to_ndarray()
 
 
-def forward(path: Path, size: tuple[int, int] | None = None) -> Iterator[np.ndarray]:
+def forward(path: Path) -> Iterator[av.VideoFrame]:
     container, stream = _open(path)
     with container:
-        for frame in container.decode(stream):
-            yield planar(frame, size)
+        yield from container.decode(stream)
 
 
 def _frame_index(frame, fps: Fraction) -> int:
     return round(float(frame.time or 0.0) * float(fps))
 
 
-def backward(path: Path, fps: Fraction, count: int, size: tuple[int, int] | None = None) -> Iterator[np.ndarray]:
+def backward(path: Path, fps: Fraction, count: int) -> Iterator[av.VideoFrame]:
     """The clip's frames last to first, decoding one chunk at a time after a seek."""
     container, stream = _open(path)
     with container:
@@ -59,30 +60,52 @@ def backward(path: Path, fps: Fraction, count: int, size: tuple[int, int] | None
                 if index >= end:
                     break
                 if index >= start:
-                    chunk.append(planar(frame, size))
+                    chunk.append(frame)
             if not chunk:
                 break
             yield from reversed(chunk)
             end = start
 
 
-def laid_out(
-    path: Path, *, mode: str, total: int, fps: Fraction, source_frames: int, size: tuple[int, int] | None = None
-) -> Iterator[np.ndarray]:
-    """Exactly ``total`` frames of the source arranged for the mode (see PROVIDERS.md):
-    RGB arrays, or 4:2:0 planar arrays at ``size`` when a size is given."""
+def retimed(path: Path, *, total: int, source_frames: int) -> Iterator[av.VideoFrame]:
+    """``total`` frames showing the whole clip, slowed down or sped up evenly: output
+    frame i shows the source frame at the same fraction of the clip."""
+    shown = None
+    decoded = -1
+    frames = forward(path)
+    try:
+        for index in range(total):
+            wanted = min(source_frames - 1, int((index + 0.5) * source_frames / total))
+            while decoded < wanted:
+                following = next(frames, None)
+                if following is None:
+                    break  # fewer frames than the header said: hold the last one
+                shown, decoded = following, decoded + 1
+            if shown is None:
+                return
+            yield shown
+    finally:
+        frames.close()
+
+
+def laid_out(path: Path, *, mode: str, total: int, fps: Fraction, source_frames: int) -> Iterator[av.VideoFrame]:
+    """Exactly ``total`` decoded frames of the source arranged for the mode (see
+    PROVIDERS.md), fewer only when the source has no decodable frame."""
+    if mode == "remap":
+        yield from retimed(path, total=total, source_frames=max(1, source_frames))
+        return
     produced = 0
     last = None
     while produced < total:
-        passes = [forward(path, size)]
+        passes = [forward(path)]
         if mode == "bounce":
-            passes.append(backward(path, fps, source_frames, size))
+            passes.append(backward(path, fps, source_frames))
         any_frame = False
         for frames in passes:
-            for rgb in frames:
+            for frame in frames:
                 any_frame = True
-                yield rgb
-                last = rgb
+                yield frame
+                last = frame
                 produced += 1
                 if produced >= total:
                     return
