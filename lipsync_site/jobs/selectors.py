@@ -416,6 +416,9 @@ def new_job_context(workspace, user, form, intake: Intake) -> dict:
         budget=balance["budget"],
     )
     blocks = [check for check in checks if check.blocks]
+    speaker_chosen = _int(data.get("speaker")) if speakers else None
+    if speaker_chosen not in {face.index for face in speakers}:
+        speaker_chosen = None
     _add_previews(user, video=video, portrait=portrait, voices=voices)
     limit = script_limit(form.routes)
     return {
@@ -423,7 +426,9 @@ def new_job_context(workspace, user, form, intake: Intake) -> dict:
         "lengths": _lengths(video, voices),
         "script_limit": limit,
         "script_length": len(script),
-        "start_blocker": _start_blocker(form, ready=ready, offer=offer, blocks=blocks),
+        "start_blocker": _start_blocker(
+            form, ready=ready, offer=offer, blocks=blocks, speaker_missing=bool(speakers) and not speaker_chosen
+        ),
         "form": form,
         "intake": intake,
         "video": video,
@@ -445,7 +450,7 @@ def new_job_context(workspace, user, form, intake: Intake) -> dict:
         "chosen": offer.chosen,
         "no_route": offer.no_route,
         "ready": ready,
-        "can_start": ready and offer.chosen is not None and not blocks,
+        "can_start": ready and offer.chosen is not None and not blocks and not (speakers and not speaker_chosen),
         "balance": balance,
         # For the speaker choice: the faces (index; x, y, width, height in the poster's
         # pixels; percent for CSS outlines) and the poster they are drawn on.
@@ -453,7 +458,7 @@ def new_job_context(workspace, user, form, intake: Intake) -> dict:
         "speaker_poster_url": (
             links.user_url(speaker_poster, links.Purpose.VIEW, user=user) if speaker_poster is not None else ""
         ),
-        "speaker_chosen": _int(data.get("speaker")),
+        "speaker_chosen": speaker_chosen,
     }
 
 
@@ -518,7 +523,7 @@ def script_limit(offered) -> dict | None:
     return {"chars": route.max_text_chars, "label": route.label}
 
 
-def _start_blocker(form, *, ready: bool, offer, blocks) -> str:
+def _start_blocker(form, *, ready: bool, offer, blocks, speaker_missing: bool = False) -> str:
     """Why Start is not available yet, and what to do."""
     if offer.no_route:
         return offer.no_route
@@ -535,6 +540,8 @@ def _start_blocker(form, *, ready: bool, offer, blocks) -> str:
         return "Add " + " and ".join(missing) + ": Start shows the cost once your media is checked."
     if blocks:
         return "Fix what the media check blocks above (or confirm it), then start."
+    if speaker_missing:
+        return "Several people are in the picture: click the face of the one who speaks, then start."
     return "Choose a route above to see the cost."
 
 

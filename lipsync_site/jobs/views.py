@@ -300,6 +300,14 @@ def _start(request, form, context) -> list[Job]:
         form.add_error(None, "Add the media this kind of job needs.")
     for check in context["blocks"]:
         form.add_error(None, f"{check.subject}: {check.reason}")
+    if context["speakers"] and not context["speaker_chosen"]:
+        asked = form.cleaned_data.get("speaker")
+        form.add_error(
+            None,
+            f"There is no face {asked} in the picture; choose one of the numbered faces."
+            if asked
+            else "Several people are in the picture: click the face of the one who speaks.",
+        )
     chosen = context["chosen"]
     wanted = form.data.get("route")
     if chosen is not None and wanted and wanted != chosen.route.id:
