@@ -253,14 +253,16 @@ def test_render_that_never_finishes_stays_running(nemo_sim, provider_media):
 
 @pytest.mark.parametrize(
     ("fault", "params"),
-    [("server_error", {"status": 500}), ("slow", {"seconds": 1.0}), ("drop", {}), ("malformed_json", {})],
+    [("server_error", {"status": 500}), ("slow", {"seconds": 2.0}), ("drop", {}), ("malformed_json", {})],
 )
 def test_poll_faults_are_retryable(fault, params, nemo_sim, provider_media, settings):
-    settings.PROVIDER_HTTP_TIMEOUT_SECONDS = 0.3
-    request_id = submit(provider_media)
+    request_id = submit(provider_media)  # at the usual timeout: a loaded machine is slow, not faulty
+    usual = settings.PROVIDER_HTTP_TIMEOUT_SECONDS
+    settings.PROVIDER_HTTP_TIMEOUT_SECONDS = 0.5  # well under the simulator's 2 s stall
     nemo_sim.inject(fault, endpoint="render_status", **params)
     with pytest.raises(RetryableError):
         get_provider("nemovideo").poll(request_id)
+    settings.PROVIDER_HTTP_TIMEOUT_SECONDS = usual
     assert poll_until_terminal(request_id)[0].state == RequestState.SUCCEEDED
 
 

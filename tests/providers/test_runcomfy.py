@@ -220,8 +220,8 @@ def test_unknown_model_on_submit_is_an_account_problem_for_the_catalog(runcomfy_
 
 
 def test_submit_timeout_after_sending_is_uncertain_never_retryable(runcomfy_sim, provider_media, settings):
-    settings.PROVIDER_HTTP_TIMEOUT_SECONDS = 0.3
-    runcomfy_sim.inject("slow", endpoint="submit", seconds=1.0)
+    settings.PROVIDER_HTTP_TIMEOUT_SECONDS = 0.5
+    runcomfy_sim.inject("slow", endpoint="submit", seconds=2.0)
     with pytest.raises(SubmissionUncertain):
         submit(runcomfy_sim, provider_media)
 
@@ -286,7 +286,7 @@ def test_with_a_key_the_same_code_talks_to_the_configured_base_url(runcomfy_sim,
     [
         ("rate_limit", {"retry_after": 3}),
         ("server_error", {"status": 502}),
-        ("slow", {"seconds": 1.0}),
+        ("slow", {"seconds": 2.0}),
         ("drop", {}),
         ("malformed_json", {}),
         ("error_200", {"error_code": 500002}),
@@ -294,11 +294,13 @@ def test_with_a_key_the_same_code_talks_to_the_configured_base_url(runcomfy_sim,
     ],
 )
 def test_poll_faults_are_retryable(fault, params, runcomfy_sim, provider_media, settings):
-    settings.PROVIDER_HTTP_TIMEOUT_SECONDS = 0.3
-    request_id = submit(runcomfy_sim, provider_media)
+    request_id = submit(runcomfy_sim, provider_media)  # at the usual timeout: a loaded machine is slow, not faulty
+    usual = settings.PROVIDER_HTTP_TIMEOUT_SECONDS
+    settings.PROVIDER_HTTP_TIMEOUT_SECONDS = 0.5  # well under the simulator's 2 s stall
     runcomfy_sim.inject(fault, endpoint="status", **params)
     with pytest.raises(RetryableError) as caught:
         get_provider("runcomfy").poll(request_id)
+    settings.PROVIDER_HTTP_TIMEOUT_SECONDS = usual
     if fault == "rate_limit":
         assert caught.value.delay == 3
     # and the next poll goes through
