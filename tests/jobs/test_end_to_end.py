@@ -57,7 +57,8 @@ def test_job_runs_from_form_to_signed_download(
     assert 'id="result-player"' in html and "<html" not in html
     # The test clip has no face: the output check says the mouth may not be moving.
     assert job.mouth_moving is False and job.lipsync_score == 0.0
-    assert 'data-check="not-moving"' in html and "The mouth may not be moving" in html
+    assert 'data-check="not-moving"' in html and "Watch this video before you use it" in html
+    assert "no face was found in the output" in html
     assert job.poster is not None and job.poster.kind == "image"
     download = re.search(r'id="download-link" href="([^"]+)"', html).group(1)
 
