@@ -9,6 +9,8 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 
 class ImmutableModel(models.Model):
@@ -25,10 +27,10 @@ class ImmutableModel(models.Model):
 
 
 class VoiceProvenance(models.TextChoices):
-    OWN = "own", "It is my own voice"
-    CONSENTED = "consented", "The speaker consented to this use of their voice"
-    LICENSED = "licensed", "The recording is licensed for this use"
-    SYNTHETIC = "synthetic", "A synthetic voice I have the rights to"
+    OWN = "own", _("It is my own voice")
+    CONSENTED = "consented", _("The speaker consented to this use of their voice")
+    LICENSED = "licensed", _("The recording is licensed for this use")
+    SYNTHETIC = "synthetic", _("A synthetic voice I have the rights to")
 
 
 class Attestation(ImmutableModel):
@@ -37,6 +39,10 @@ class Attestation(ImmutableModel):
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     text_version = models.CharField(max_length=32)
     text_shown = models.TextField()
+    # The language the wording was shown in, and the same wording in English when that was
+    # another language (the moderator reads both).
+    text_language = models.CharField(max_length=16, default="en", choices=settings.LANGUAGES)
+    text_shown_english = models.TextField(blank=True)
     likeness_consent = models.BooleanField()
     voice_provenance = models.CharField(max_length=16, choices=VoiceProvenance)
     person_name = models.CharField(max_length=200)
@@ -68,11 +74,15 @@ class Attestation(ImmutableModel):
         decision = self.latest_decision
         return decision.outcome if decision else "pending"
 
+    @property
+    def review_state_display(self) -> str:
+        return review_state_label(self.review_state)
+
 
 class Decision(ImmutableModel):
     class Outcome(models.TextChoices):
-        APPROVED = "approved", "Approved"
-        REJECTED = "rejected", "Rejected"
+        APPROVED = "approved", _("Approved")
+        REJECTED = "rejected", _("Rejected")
 
     attestation = models.ForeignKey(Attestation, on_delete=models.PROTECT, related_name="decisions")
     outcome = models.CharField(max_length=16, choices=Outcome)
@@ -85,3 +95,10 @@ class Decision(ImmutableModel):
 
     def __str__(self):
         return f"{self.outcome} by {self.moderator} ({self.created_at:%Y-%m-%d %H:%M})"
+
+
+def review_state_label(state: str) -> str:
+    """A review state (pending, approved, rejected) in the reader's language."""
+    if state == "pending":
+        return gettext("pending")
+    return str(dict(Decision.Outcome.choices).get(state, state)).lower()

@@ -14,6 +14,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 
 class CreditAccount(models.Model):
@@ -30,11 +31,11 @@ class CreditAccount(models.Model):
 
 class Hold(models.Model):
     class Status(models.TextChoices):
-        OPEN = "open", "Open"
-        CAPTURED = "captured", "Captured"
-        RELEASED = "released", "Released"
+        OPEN = "open", _("Open")
+        CAPTURED = "captured", _("Captured")
+        RELEASED = "released", _("Released")
         # Captured, then the charge was given back (a moderator refunded a revoked delivery).
-        REFUNDED = "refunded", "Refunded"
+        REFUNDED = "refunded", _("Refunded")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     account = models.ForeignKey(CreditAccount, on_delete=models.PROTECT, related_name="holds")
@@ -66,12 +67,12 @@ class Hold(models.Model):
 
 class LedgerEntry(models.Model):
     class Kind(models.TextChoices):
-        GRANT = "grant", "Grant"
-        HOLD = "hold", "Hold"
-        CAPTURE = "capture", "Capture"
-        RELEASE = "release", "Release"
-        ADJUSTMENT = "adjustment", "Adjustment"
-        REFUND = "refund", "Refund"
+        GRANT = "grant", _("Grant")
+        HOLD = "hold", _("Hold")
+        CAPTURE = "capture", _("Capture")
+        RELEASE = "release", _("Release")
+        ADJUSTMENT = "adjustment", _("Adjustment")
+        REFUND = "refund", _("Refund")
 
     account = models.ForeignKey(CreditAccount, on_delete=models.PROTECT, related_name="entries")
     kind = models.CharField(max_length=16, choices=Kind)

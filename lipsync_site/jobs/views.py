@@ -28,6 +28,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
@@ -205,9 +206,13 @@ def job_new(request):
     form.is_valid()
     if too_large:
         cap = settings.MEDIA_UPLOAD_MAX_BYTES / 1024**2
-        form.add_error(None, f"A file is larger than the upload limit of {cap:.0f} MB; nothing was stored.")
+        form.add_error(
+            None, gettext("A file is larger than the upload limit of %(cap).0f MB; nothing was stored.") % {"cap": cap}
+        )
     if interrupted and not too_large:
-        form.add_error(None, "The upload was interrupted before it finished; nothing was stored. Please try again.")
+        form.add_error(
+            None, gettext("The upload was interrupted before it finished; nothing was stored. Please try again.")
+        )
     for slot, message in intake.errors:
         form.add_error(_UPLOAD_FIELDS[slot], message)
 
@@ -216,9 +221,12 @@ def job_new(request):
         jobs = _start(request, form, context)
         if jobs:
             if len(jobs) == 1:
-                messages.success(request, "Job created. We will keep this page up to date.")
+                messages.success(request, gettext("Job created. We will keep this page up to date."))
                 return _redirect(request, reverse("jobs:detail", args=[jobs[0].id]))
-            messages.success(request, f"{len(jobs)} jobs created, one per voice; they run one after another.")
+            messages.success(
+                request,
+                gettext("%(count)d jobs created, one per voice; they run one after another.") % {"count": len(jobs)},
+            )
             return _redirect(request, reverse("jobs:list"))
         intake.forget_new()
         context = new_job_context(workspace, request.user, form, intake)
@@ -262,15 +270,19 @@ def job_upload(request):
     says why the file was refused. Without JavaScript the form uploads with its check."""
     slot = request.POST.get("slot", "")
     if slot not in _UPLOAD_FIELDS:
-        return JsonResponse({"error": "Unknown upload slot."}, status=400)
+        return JsonResponse({"error": gettext("Unknown upload slot.")}, status=400)
     if getattr(request, "upload_too_large", False):
         cap = settings.MEDIA_UPLOAD_MAX_BYTES / 1024**2
-        return JsonResponse({"error": f"This file is larger than the upload limit of {cap:.0f} MB."}, status=413)
+        return JsonResponse(
+            {"error": gettext("This file is larger than the upload limit of %(cap).0f MB.") % {"cap": cap}}, status=413
+        )
     if getattr(request, "upload_interrupted", False):
-        return JsonResponse({"error": "The upload was interrupted before it finished. Please try again."}, status=400)
+        return JsonResponse(
+            {"error": gettext("The upload was interrupted before it finished. Please try again.")}, status=400
+        )
     files = request.FILES.getlist("file")
     if not files:
-        return JsonResponse({"error": "No file arrived. Please choose it again."}, status=400)
+        return JsonResponse({"error": gettext("No file arrived. Please choose it again.")}, status=400)
     intake = take_media(
         owner=request.user, workspace=request.access.workspace, kept={}, uploads={slot: files}, max_voices=MAX_VOICES
     )
@@ -297,34 +309,53 @@ def _start(request, form, context) -> list[Job]:
     if context["no_route"]:
         form.add_error(None, context["no_route"])
     if not context["ready"]:
-        form.add_error(None, "Add the media this kind of job needs.")
+        form.add_error(None, gettext("Add the media this kind of job needs."))
     for check in context["blocks"]:
-        form.add_error(None, f"{check.subject}: {check.reason}")
+        form.add_error(None, gettext("%(subject)s: %(reason)s") % {"subject": check.subject, "reason": check.reason})
     if context["speakers"] and not context["speaker_chosen"]:
         asked = form.cleaned_data.get("speaker")
         form.add_error(
             None,
-            f"There is no face {asked} in the picture; choose one of the numbered faces."
+            gettext("There is no face %(number)s in the picture; choose one of the numbered faces.") % {"number": asked}
             if asked
-            else "Several people are in the picture: click the face of the one who speaks.",
+            else gettext("Several people are in the picture: click the face of the one who speaks."),
         )
     chosen = context["chosen"]
     wanted = form.data.get("route")
     if chosen is not None and wanted and wanted != chosen.route.id:
-        form.add_error("route", "That route cannot take these inputs; see the reasons next to it.")
+        form.add_error("route", gettext("That route cannot take these inputs; see the reasons next to it."))
     balance = context["balance"]
     if chosen is not None and chosen.credits > balance["budget"]:
-        jobs = f"These {len(chosen.seconds)} jobs need" if len(chosen.seconds) > 1 else "This job needs"
+        numbers = {
+            "count": len(chosen.seconds),
+            "credits": chosen.credits,
+            "available": balance["available"],
+            "left": balance["cap_left"],
+        }
+        several = len(chosen.seconds) > 1
         if chosen.credits > balance["available"]:
-            form.add_error(None, f"{jobs} {chosen.credits} credits and the workspace has {balance['available']}.")
-        else:
-            form.add_error(
-                None,
-                f"{jobs} {chosen.credits} credits and your monthly cap leaves you {balance['cap_left']}; "
-                "ask an owner of the workspace to raise it.",
+            message = (
+                gettext("These %(count)d jobs need %(credits)d credits and the workspace has %(available)d.")
+                if several
+                else gettext("This job needs %(credits)d credits and the workspace has %(available)d.")
             )
+        else:
+            message = (
+                gettext(
+                    "These %(count)d jobs need %(credits)d credits and your monthly cap leaves you %(left)d; "
+                    "ask an owner of the workspace to raise it."
+                )
+                if several
+                else gettext(
+                    "This job needs %(credits)d credits and your monthly cap leaves you %(left)d; "
+                    "ask an owner of the workspace to raise it."
+                )
+            )
+        form.add_error(None, message % numbers)
     if form.voice == "optional" and context["voices"] and not form.cleaned_data.get("voice_provenance"):
-        form.add_error("voice_provenance", "Tell us whose voice is in your recording and what gives you the right.")
+        form.add_error(
+            "voice_provenance", gettext("Tell us whose voice is in your recording and what gives you the right.")
+        )
     if form.errors or chosen is None:
         return []
     voices = context["voices"] or [None]
@@ -342,13 +373,22 @@ def _start(request, form, context) -> list[Job]:
     except MediaRejected as exc:
         form.add_error(None, exc.message)
     except InsufficientCredits as exc:
-        form.add_error(None, f"This needs {exc.needed} credits and the workspace has {exc.available} available.")
+        form.add_error(
+            None,
+            gettext("This needs %(needed)d credits and the workspace has %(available)d available.")
+            % {"needed": exc.needed, "available": exc.available},
+        )
     except SpendingCapReached as exc:
-        form.add_error(None, f"This needs {exc.needed} credits: {exc}.")
+        form.add_error(
+            None, gettext(
+                "This needs %(needed)d credits, but your monthly cap is %(cap)d and you have used %(spent)d this month."
+            )
+            % {"needed": exc.needed, "cap": exc.cap, "spent": exc.spent}
+        )
     except CreditsRefused as exc:
-        form.add_error(None, str(exc).capitalize() + ".")
+        form.add_error(None, gettext(str(exc).capitalize() + "."))
     except ConsentMissing as exc:
-        form.add_error(None, f"Consent is incomplete: {exc}.")
+        form.add_error(None, gettext("Consent is incomplete: %(why)s.") % {"why": gettext(str(exc))})
     return []
 
 
@@ -408,16 +448,16 @@ def job_review(request, job_id):
     job, _ = _visible_job(request, job_id, capability=Capability.REVIEW)
     form = ReviewForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Choose approved, needs changes or rejected.")
+        messages.error(request, gettext("Choose approved, needs changes or rejected."))
         return redirect("jobs:detail", job_id=job.id)
     try:
         services.mark_output(
             job=job, author=request.user, verdict=form.cleaned_data["verdict"], comment=form.cleaned_data["comment"]
         )
     except ValueError as exc:
-        messages.error(request, f"This output cannot be reviewed: {exc}.")
+        messages.error(request, gettext("This output cannot be reviewed: %(why)s.") % {"why": gettext(str(exc))})
     else:
-        messages.success(request, f"Marked \u201c{form.verdict_label}\u201d.")
+        messages.success(request, gettext("Marked \u201c%(verdict)s\u201d.") % {"verdict": form.verdict_label})
     return redirect(request.POST.get("next") if _safe_next(request) else reverse("jobs:detail", args=[job.id]))
 
 
@@ -433,7 +473,7 @@ def job_cancel(request, job_id):
     job, _ = _visible_job(request, job_id, capability=Capability.CREATE_JOBS)
     outcome = request_cancel(job, actor=f"user:{request.user.pk}")
     level = messages.INFO if outcome == CancelOutcome.CANCELLED else messages.WARNING
-    messages.add_message(request, level, outcome.message)
+    messages.add_message(request, level, gettext(outcome.message))
     return _redirect(request, reverse("jobs:detail", args=[job.id]))
 
 
