@@ -9,9 +9,7 @@ class User(AbstractUser):
 
     # The language the user chose with the switch; empty until they choose (the browser's
     # Accept-Language decides meanwhile). Pages and the e-mails sent to them use it.
-    language = models.CharField(
-        _("language"), max_length=16, blank=True, default="", choices=settings.LANGUAGES
-    )
+    language = models.CharField(_("language"), max_length=16, blank=True, default="", choices=settings.LANGUAGES)
 
     class Meta:
         db_table = "accounts_user"

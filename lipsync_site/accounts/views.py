@@ -36,7 +36,9 @@ def choose_language(request):
     """The language switch: kept on the user when signed in, and in the language cookie."""
     language = request.POST.get("language", "")
     next_url = request.POST.get("next") or "/"
-    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+    if not url_has_allowed_host_and_scheme(
+        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
         next_url = "/"
     if language not in dict(settings.LANGUAGES):
         return HttpResponseBadRequest("Unknown language")

@@ -14,6 +14,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 
@@ -118,11 +119,16 @@ class LedgerEntry(models.Model):
         a charge and a release, not a "+144 capture"."""
         if self.kind == self.Kind.CAPTURE and self.hold is not None:
             charged = self.hold.captured_amount or 0
-            return f"Charged {charged}" + (f", {self.amount} of the hold released" if self.amount else "")
+            if self.amount:
+                return gettext("Charged %(charged)d, %(released)d of the hold released") % {
+                    "charged": charged,
+                    "released": self.amount,
+                }
+            return gettext("Charged %(charged)d") % {"charged": charged}
         return {
-            self.Kind.GRANT: "Granted",
-            self.Kind.HOLD: "Held",
-            self.Kind.RELEASE: "Released",
-            self.Kind.REFUND: "Refunded",
-            self.Kind.ADJUSTMENT: "Adjustment",
+            self.Kind.GRANT: gettext("Granted"),
+            self.Kind.HOLD: gettext("Held"),
+            self.Kind.RELEASE: gettext("Released"),
+            self.Kind.REFUND: gettext("Refunded"),
+            self.Kind.ADJUSTMENT: gettext("Adjustment"),
         }.get(self.kind, self.get_kind_display())

@@ -214,8 +214,8 @@ class NewJobForm(forms.Form):
         # only when the user adds a recording (left blank, the voice is the provider's).
         self.fields["voice_provenance"].required = self.voice == "recording"
         if self.picture == "generated":
-            self.fields["likeness_consent"].error_messages["required"] = (
-                _("Confirm that the clip depicts no real person, or that the person agreed.")
+            self.fields["likeness_consent"].error_messages["required"] = _(
+                "Confirm that the clip depicts no real person, or that the person agreed."
             )
 
     @property

@@ -65,11 +65,10 @@ def drift_words(drift: float | None) -> str:
     if drift < 0:
         return _(
             "The video ends %(seconds)s before the voice does, so the end of the voice is cut. "
-            "To keep all of it, run again with \u201cLoop\u201d or \u201cAdd silence\u201d."
+            "To keep all of it, run again with “Loop” or “Add silence”."
         ) % {"seconds": seconds_words(abs(drift), 1)}
     return _(
-        "The video runs %(seconds)s past the end of the voice. To end with the voice, run again with "
-        "\u201cCut off\u201d."
+        "The video runs %(seconds)s past the end of the voice. To end with the voice, run again with “Cut off”."
     ) % {"seconds": seconds_words(drift, 1)}
 
 

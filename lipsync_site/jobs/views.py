@@ -380,10 +380,11 @@ def _start(request, form, context) -> list[Job]:
         )
     except SpendingCapReached as exc:
         form.add_error(
-            None, gettext(
+            None,
+            gettext(
                 "This needs %(needed)d credits, but your monthly cap is %(cap)d and you have used %(spent)d this month."
             )
-            % {"needed": exc.needed, "cap": exc.cap, "spent": exc.spent}
+            % {"needed": exc.needed, "cap": exc.cap, "spent": exc.spent},
         )
     except CreditsRefused as exc:
         form.add_error(None, gettext(str(exc).capitalize() + "."))
@@ -457,7 +458,7 @@ def job_review(request, job_id):
     except ValueError as exc:
         messages.error(request, gettext("This output cannot be reviewed: %(why)s.") % {"why": gettext(str(exc))})
     else:
-        messages.success(request, gettext("Marked \u201c%(verdict)s\u201d.") % {"verdict": form.verdict_label})
+        messages.success(request, gettext("Marked “%(verdict)s”.") % {"verdict": form.verdict_label})
     return redirect(request.POST.get("next") if _safe_next(request) else reverse("jobs:detail", args=[job.id]))
 
 

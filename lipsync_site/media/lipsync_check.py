@@ -23,9 +23,8 @@ from pathlib import Path
 
 import av
 import numpy as np
-from PIL import Image
-
 from django.utils.translation import gettext as _
+from PIL import Image
 
 from lipsync_site.durations import seconds_words
 from lipsync_site.media.envelope import LOUDNESS_RATE, loudness_track

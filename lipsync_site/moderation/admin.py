@@ -6,8 +6,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from lipsync_site.consent.models import Attestation, Decision, VoiceProvenance
@@ -30,9 +29,14 @@ class DecisionInline(admin.TabularInline):
 
 
 class RejectForm(forms.Form):
-    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), help_text=gettext_lazy("The owner sees this on the job page."), label=gettext_lazy("Reason"))
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=gettext_lazy("The owner sees this on the job page."),
+        label=gettext_lazy("Reason"),
+    )
     refund = forms.BooleanField(
-        required=False, label=gettext_lazy("Refund the credits of delivered jobs (the provider was paid: we bear the cost).")
+        required=False,
+        label=gettext_lazy("Refund the credits of delivered jobs (the provider was paid: we bear the cost)."),
     )
 
 

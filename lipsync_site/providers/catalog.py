@@ -121,7 +121,9 @@ ROUTES: tuple[Route, ...] = (
         max_duration_seconds=300.0,
         mismatch_modes=ALL_MODES,
         speaker_choice=True,
-        pick_for=_("Checking timing, framing and who speaks before paying for a premium route; free of network and keys."),
+        pick_for=_(
+            "Checking timing, framing and who speaks before paying for a premium route; free of network and keys."
+        ),
         avoid_for="Delivery: the mouth motion is a signal-processing draft, not a learned model.",
     ),
     Route(
@@ -137,8 +139,10 @@ ROUTES: tuple[Route, ...] = (
         max_input_bytes=100 * MB,
         mismatch_modes=ALL_MODES,
         body="sync",
-        pick_for=_("Hero-quality dubs, lip-sync on professionally shot video, foreign-language dubbing "
-        "where mouth fidelity matters most."),
+        pick_for=_(
+            "Hero-quality dubs, lip-sync on professionally shot video, foreign-language dubbing "
+            "where mouth fidelity matters most."
+        ),
         avoid_for="Cost-sensitive batch jobs: drop to sync v2.",
         limits=_RUNCOMFY_VIDEO,
         unconfirmed="Full schema not published; sync_mode seen in public code; maximum length assumed 5 min.",
@@ -177,8 +181,10 @@ ROUTES: tuple[Route, ...] = (
         mismatch_modes=ALL_MODES,
         body="sync_direct",
         defaults={"active_speaker_detection": True},
-        pick_for=_("Hero-quality dubs straight from Sync Labs: speaker detection for several faces, "
-        "completion by signed webhook."),
+        pick_for=_(
+            "Hero-quality dubs straight from Sync Labs: speaker detection for several faces, "
+            "completion by signed webhook."
+        ),
         avoid_for="Cost-sensitive batch jobs: use lipsync-2.",
         limits=_SYNC_DIRECT,
         unconfirmed="Output hosts (SYNC_DOWNLOAD_HOSTS) and the largest input size are assumptions.",

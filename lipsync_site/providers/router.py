@@ -156,7 +156,9 @@ def fit_problems(route: Route, facts: ProbeFacts | dict | None) -> list[str]:
                 % {"route": route.label, "max": f"{route.max_duration_seconds:g}"}
             )
     if has_audio and "audio" not in route.needs and "audio" not in route.optional_inputs:
-        problems.append(gettext("%(route)s makes its own voice; it cannot use your recording.") % {"route": route.label})
+        problems.append(
+            gettext("%(route)s makes its own voice; it cannot use your recording.") % {"route": route.label}
+        )
     if facts.audio_seconds is not None:
         if route.max_audio_seconds is not None and facts.audio_seconds > route.max_audio_seconds:
             problems.append(
@@ -174,7 +176,8 @@ def fit_problems(route: Route, facts: ProbeFacts | dict | None) -> list[str]:
         and facts.audio_bytes > route.max_audio_bytes
     ):
         problems.append(
-            gettext("%(route)s takes voice files up to %(size)s.") % {"route": route.label, "size": _mb(route.max_audio_bytes)}
+            gettext("%(route)s takes voice files up to %(size)s.")
+            % {"route": route.label, "size": _mb(route.max_audio_bytes)}
         )
     for size, what, message in (
         (facts.video_bytes, "video", gettext_lazy("%(route)s takes video files up to %(size)s.")),
@@ -272,7 +275,9 @@ def choose_route(
             return RouteChoice(None, gettext("No route is available for these inputs."), alternatives)
         return RouteChoice(
             None,
-            gettext("No route fits these inputs and budget.") + " " + " ".join(a.reason_if_not for a in alternatives[:2]),
+            gettext("No route fits these inputs and budget.")
+            + " "
+            + " ".join(a.reason_if_not for a in alternatives[:2]),
             alternatives,
         )
     why = str(_WHY[pick.id]) if pick.id in _WHY else f"{pick.label}: {pick.pick_for}"

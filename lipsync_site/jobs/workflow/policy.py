@@ -62,7 +62,9 @@ def account_problem_backoff() -> float:
 class Say:
     """What the owner reads (job page, e-mail). Never a provider's raw text with secrets."""
 
-    GENERIC_FAILURE = gettext_noop("Something went wrong on our side while processing this job. Your credits were returned.")
+    GENERIC_FAILURE = gettext_noop(
+        "Something went wrong on our side while processing this job. Your credits were returned."
+    )
     UNKNOWN_SUBMISSION = gettext_noop(
         "We could not confirm that the provider received this job, so we stopped rather than risk paying "
         "twice. Your credits were returned; our team will check with the provider."
@@ -72,7 +74,9 @@ class Say:
     PROVIDER_FAILED = gettext_noop("The provider could not produce this video.")
     NO_VIDEO = gettext_noop("The provider finished but returned no video.")
     NOT_COLLECTED = gettext_noop("We could not download the provider's output. Your credits were returned.")
-    TIME_LIMIT = gettext_noop("This job took longer than its route allows, so we stopped it. Your credits were returned.")
+    TIME_LIMIT = gettext_noop(
+        "This job took longer than its route allows, so we stopped it. Your credits were returned."
+    )
     ENGINE_LOST = gettext_noop("The draft engine stopped while rendering this job. Your credits were returned.")
     CANCELLED_BY_OWNER = gettext_noop("Cancelled by its owner.")
     CANCELLED_AT_PROVIDER = gettext_noop("Cancelled at the provider.")
@@ -123,7 +127,11 @@ class CancelOutcome(enum.StrEnum):
         return {
             CancelOutcome.CANCELLED: gettext_noop("Job cancelled; its credits were returned."),
             CancelOutcome.RUNNING: gettext_noop("The provider is already rendering this job and cannot stop it now."),
-            CancelOutcome.BUSY: gettext_noop("This job is being handed to the provider or collected right now; try again shortly."),
+            CancelOutcome.BUSY: gettext_noop(
+                "This job is being handed to the provider or collected right now; try again shortly."
+            ),
             CancelOutcome.FINISHED: gettext_noop("This job has already finished."),
-            CancelOutcome.UNREACHABLE: gettext_noop("The provider did not answer the cancel request; try again shortly."),
+            CancelOutcome.UNREACHABLE: gettext_noop(
+                "The provider did not answer the cancel request; try again shortly."
+            ),
         }[self]
