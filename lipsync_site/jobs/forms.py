@@ -18,6 +18,7 @@ from lipsync_site.jobs.services import Consent, JobInputs
 from lipsync_site.media.mismatch import MismatchMode
 from lipsync_site.providers.catalog import ROUTES, InputShape
 from lipsync_site.providers.routes import available_routes
+from lipsync_site.providers.speech import script_language
 
 MEDIA_ACCEPT = {
     "video": ".mp4,.mov,.avi,.webm,.mkv,video/*",
@@ -316,6 +317,8 @@ class NewJobForm(forms.Form):
             options={
                 **({"duration": data["duration"]} if data.get("duration") else {}),
                 **({"speaker": data["speaker"]} if data.get("speaker") else {}),
+                # The script's language: speaking routes choose a voice that speaks it.
+                **({"speech_language": script_language(script)} if self.wants_script and script else {}),
             },
         )
 

@@ -20,6 +20,7 @@ from lipsync_site.media.render import output_seconds
 from lipsync_site.providers import routes
 from lipsync_site.providers.catalog import SHAPE_INPUTS, InputShape, Route, Tier
 from lipsync_site.providers.router import choose_route, fit_problems
+from lipsync_site.providers.speech import script_language
 
 # Shapes that take a voice track when there is one without needing it.
 OPTIONAL_AUDIO_SHAPES = frozenset({InputShape.SCRIPT})
@@ -46,6 +47,7 @@ def probe_facts(
         "image_bytes": portrait.size_bytes if portrait else None,
         "audio_bytes": voice.size_bytes if voice else None,
         "text_chars": len(text) if text else None,
+        "text_language": script_language(text) if text else None,
         "output_seconds": seconds,
     }
     return {key: value for key, value in facts.items() if value is not None}

@@ -29,6 +29,7 @@ from lipsync_site.media.models import Asset
 from lipsync_site.media.preflight import run_checks
 from lipsync_site.media.selectors import speaker_faces
 from lipsync_site.providers.catalog import catalog_route
+from lipsync_site.providers.speech import language_name, script_language
 
 HISTORY_PAGE_SIZE = 20
 # A filtered history says how many jobs match, counting no further than this.
@@ -428,6 +429,7 @@ def new_job_context(workspace, user, form, intake: Intake) -> dict:
         "lengths": _lengths(video, voices),
         "script_limit": limit,
         "script_length": len(script),
+        "script_language": language_name(script_language(script)) if script_language(script) else "",
         "start_blocker": _start_blocker(
             form, ready=ready, offer=offer, blocks=blocks, speaker_missing=bool(speakers) and not speaker_chosen
         ),

@@ -82,6 +82,10 @@ class Route:
     defaults: dict = field(default_factory=dict)  # body values used when options.extra lacks them
     # Optional body fields the model's schema has, sent from options.extra or defaults.
     body_options: tuple[str, ...] = ()
+    # Routes that generate speech from the script: the languages their voices speak, and the
+    # voice (body fields) used for each (see providers.speech).
+    speech_languages: tuple[str, ...] = ()
+    voices: dict = field(default_factory=dict)
     enabled: bool = True  # admin switch (RouteOverride)
     unconfirmed: str = ""  # what PROVIDERS.md could not confirm, for the admin
 
@@ -248,10 +252,15 @@ ROUTES: tuple[Route, ...] = (
         max_side_px=1920,
         body="kling_text",
         defaults={"voice_id": "oversea_male1", "voice_language": "en"},
+        speech_languages=("en", "zh"),
+        voices={
+            "en": {"voice_id": "oversea_male1", "voice_language": "en"},
+            "zh": {"voice_id": "ai_chenjiahao_712", "voice_language": "zh"},
+        },
         pick_for=_("A written script and a source video: speech is generated in the same pass, no audio file needed."),
         avoid_for="Precise lip-sync to a specific recording: the voice is regenerated on every call.",
         limits={**_RUNCOMFY_VIDEO, "voice_languages": ("en", "zh")},
-        unconfirmed="Voice ids are Kling's; the default voice is an assumption.",
+        unconfirmed="Voice ids are Kling's; the default voices (English and Mandarin) are assumptions.",
     ),
     Route(
         id="creatify-lipsync",
@@ -308,10 +317,12 @@ ROUTES: tuple[Route, ...] = (
         body="wan_t2v",
         defaults={"aspect_ratio": "16:9", "resolution": "720p", "duration": 5},
         body_options=("aspect_ratio", "resolution", "duration", "negative_prompt", "seed"),
+        # Without a recording Wan speaks the quoted line itself, in English or Mandarin.
+        speech_languages=("en", "zh"),
         pick_for=_("Full scene control (not just a portrait) with a specific voiceover; open-weights pipeline."),
         avoid_for='The simplest "portrait talks": use OmniHuman.',
         limits={"aspect_ratios": _ASPECT_RATIOS, "resolutions": ("720p", "1080p")},
-        unconfirmed="Audio longer than the video is cut.",
+        unconfirmed="Audio longer than the video is cut. Mandarin speech from a Chinese prompt assumed (Wan is bilingual).",
     ),
     Route(
         id="happyhorse-t2v",
@@ -330,6 +341,8 @@ ROUTES: tuple[Route, ...] = (
         # The schema's default is 1080P; 720P keeps the price and the wait down.
         defaults={"aspect_ratio": "16:9", "resolution": "720P", "duration": 5},
         body_options=("aspect_ratio", "resolution", "duration", "seed"),
+        # Chinese speech is not documented for HappyHorse: English scripts only until confirmed.
+        speech_languages=("en",),
         pick_for=_("A written script with speech generated in the same pass; social and UGC clips."),
         avoid_for="Locking the mouth to a pre-recorded voiceover.",
         limits={"aspect_ratios": _ASPECT_RATIOS, "resolutions": ("720P", "1080P")},
@@ -354,6 +367,8 @@ ROUTES: tuple[Route, ...] = (
         # No aspect_ratio: the output takes the portrait's aspect (the schema has no such field).
         defaults={"resolution": "720P", "duration": 5},
         body_options=("resolution", "duration", "seed"),
+        # Chinese speech is not documented for HappyHorse: English scripts only until confirmed.
+        speech_languages=("en",),
         pick_for=_("A portrait that speaks a written script, speech generated in the same pass."),
         avoid_for="Locking the mouth to a pre-recorded voiceover.",
         limits={"resolutions": ("720P", "1080P"), "max_image_bytes": 10 * MB, "aspect_range": (1 / 2.5, 2.5)},

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from lipsync_site.providers import routes
 from lipsync_site.providers.catalog import InputShape, Route, Tier
+from lipsync_site.providers.speech import language_name
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,7 @@ class ProbeFacts:
     image_bytes: int | None = None
     audio_bytes: int | None = None
     text_chars: int | None = None
+    text_language: str | None = None  # the script's language (providers.speech)
     output_seconds: float | None = None
 
     @classmethod
@@ -211,6 +213,16 @@ def fit_problems(route: Route, facts: ProbeFacts | dict | None) -> list[str]:
                         "size": f"{facts.width}x{facts.height}",
                     }
                 )
+    speaks = route.speech_languages and not (has_audio and "audio" in route.optional_inputs)
+    if speaks and facts.text_language and facts.text_language not in route.speech_languages:
+        problems.append(
+            gettext("%(route)s cannot speak %(language)s: its voices speak %(languages)s.")
+            % {
+                "route": route.label,
+                "language": language_name(facts.text_language),
+                "languages": gettext(" and ").join(language_name(code) for code in route.speech_languages),
+            }
+        )
     if facts.text_chars is not None and route.max_text_chars is not None and facts.text_chars > route.max_text_chars:
         problems.append(
             gettext("%(route)s takes scripts up to %(max)d characters; yours has %(yours)d.")
