@@ -23,5 +23,5 @@ def choose_language(*, user, language: str) -> None:
     """Remember the user's language (pages and the e-mails others' actions send them)."""
     if language not in dict(settings.LANGUAGES):
         raise ValueError(f"{language!r} is not one of the site's languages")
-    type(user).objects.filter(pk=user.pk).update(language=language)
+    get_user_model().objects.filter(pk=user.pk).update(language=language)
     user.language = language

@@ -322,7 +322,9 @@ ROUTES: tuple[Route, ...] = (
         pick_for=_("Full scene control (not just a portrait) with a specific voiceover; open-weights pipeline."),
         avoid_for='The simplest "portrait talks": use OmniHuman.',
         limits={"aspect_ratios": _ASPECT_RATIOS, "resolutions": ("720p", "1080p")},
-        unconfirmed="Audio longer than the video is cut. Mandarin speech from a Chinese prompt assumed (Wan is bilingual).",
+        unconfirmed=(
+            "Audio longer than the video is cut. Mandarin speech from a Chinese prompt assumed (Wan is bilingual)."
+        ),
     ),
     Route(
         id="happyhorse-t2v",
