@@ -6,7 +6,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import gettext_lazy, gettext_noop, ngettext
 from django.views.decorators.http import require_POST
 
 from lipsync_site.consent.models import Attestation, Decision, VoiceProvenance
@@ -16,6 +16,9 @@ from lipsync_site.media import links
 from lipsync_site.moderation.services import approve_attestation, reject_attestation
 
 QUEUE_PAGE_SIZE = 20
+# Django 6.1's blank choice in the admin's selects: its own zh_Hans catalog has no entry yet,
+# so ours (LOCALE_PATHS wins) carries it.
+gettext_noop("- Select an option -")
 
 
 class DecisionInline(admin.TabularInline):

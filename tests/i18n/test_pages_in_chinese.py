@@ -133,3 +133,23 @@ def test_the_moderation_queue_reads_in_chinese_with_the_english_wording_beside(c
     wording = re.sub(r'<pre class="queue-wording.*?</pre>', " ", html, flags=re.S)
     assert job.attestation.text_shown.splitlines()[0][:30] in html
     assert not english_left(wording), english_left(wording)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "url_name", ["admin:index", "admin:consent_attestation_changelist", "admin:consent_attestation_change"]
+)
+def test_the_moderators_admin_pages_read_in_chinese(client, team, url_name):
+    from tests.workspaces.test_role_matrix import _job
+
+    job = _job(team)
+    moderator = team.viewer
+    moderator.is_staff = True
+    moderator.save(update_fields=["is_staff"])
+    moderator.groups.add(Group.objects.get(name=MODERATORS_GROUP))
+    client = chinese_client(client, moderator)
+    args = [job.attestation.pk] if url_name.endswith("_change") else []
+    html = client.get(reverse(url_name, args=args)).content.decode()
+    html = re.sub(r"<textarea.*?</textarea>|<div class=\"readonly\">.*?</div>", " ", html, flags=re.S)
+    assert "授权" in html
+    assert not english_left(html), english_left(html)
