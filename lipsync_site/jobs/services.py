@@ -175,7 +175,11 @@ def _create_one(
         title=title,
     )
     job.hold = place_hold(
-        workspace=workspace, member=owner, amount=cost, reference=str(job.id), reason=f"{route.label}, {seconds:.1f} s"
+        workspace=workspace,
+        member=owner,
+        amount=cost,
+        reference=str(job.id),
+        reason=f"{route.name_on_record}, {seconds:.1f} s",
     )
     waits = review_required_before_running(attestation)
     job.status = Status.AWAITING_REVIEW if waits else Status.QUEUED
@@ -186,7 +190,7 @@ def _create_one(
         to_status=job.status,
         actor=f"user:{owner.pk}",
         message=(
-            f"Created on {route.label}; {cost} credits held."
+            f"Created on {route.name_on_record}; {cost} credits held."
             + (" Waiting for a moderator to review consent." if waits else "")
         ),
     )

@@ -16,6 +16,7 @@ import math
 from dataclasses import dataclass, field
 
 from django.db import models
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from lipsync_site.media.mismatch import ALL_MODES
@@ -91,6 +92,13 @@ class Route:
 
     def estimate_credits(self, output_seconds: float) -> int:
         return max(self.minimum_credits, math.ceil(output_seconds) * self.credits_per_second)
+
+    @property
+    def name_on_record(self) -> str:
+        """The route's name as the ledger and the event log keep it: in English, whatever
+        the language of the request that wrote it."""
+        with translation.override("en"):
+            return str(self.label)
 
     @property
     def tier_label(self) -> str:
