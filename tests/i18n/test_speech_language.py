@@ -61,3 +61,33 @@ def test_wan_with_a_recording_does_not_speak_so_any_language_goes():
 class _Url:
     def __init__(self, url):
         self.url = url
+
+
+@pytest.mark.django_db
+def test_the_form_says_when_no_route_can_speak_a_chinese_script(owner_client, portrait):
+    from django.urls import reverse
+
+    from tests.factories import upload
+
+    response = owner_client.post(
+        reverse("jobs:new"),
+        {"shape": "portrait_script", "step": "check", "portrait": upload(portrait), "script": "欢迎来到春季新品发布会"},
+        HTTP_ACCEPT_LANGUAGE="zh-CN",
+    )
+    page = response.content.decode()
+    assert 'id="script-language"' in page and "脚本语言：中文" in page
+    assert "HappyHorse 1.0 image-to-video 无法说中文：它的声音只会说英语。" in page
+    english = owner_client.post(
+        reverse("jobs:new"),
+        {"shape": "portrait_script", "step": "check", "portrait": upload(portrait), "script": "Welcome to the launch"},
+    ).content.decode()
+    assert "cannot speak" not in english and "Written in English" in english
+
+
+def test_a_job_from_a_chinese_script_carries_its_language():
+    from lipsync_site.jobs.forms import NewJobForm
+
+    form = NewJobForm({"shape": "script", "script": "你好，世界"})
+    form.is_valid()
+    inputs = form.job_inputs(route_id="wan-2-7-audio", video=None, portrait=None)
+    assert inputs.options["speech_language"] == "zh"
