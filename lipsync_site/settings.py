@@ -142,8 +142,36 @@ STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
 # MEDIA_URL is never served directly: every byte of user media goes through a signed link.
 MEDIA_URL = "/never-served/"
+# Media live on the local filesystem (MEDIA_ROOT) unless an S3-compatible bucket is named:
+# then every machine reads and writes the same objects through django-storages, and nothing
+# assumes the machine that received an upload is the one that renders it.
+S3_BUCKET = env_str("S3_BUCKET")
+S3_PRESIGNED_SECONDS = env_int("S3_PRESIGNED_SECONDS", 300)
+MEDIA_STORAGE = (
+    {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": S3_BUCKET,
+            "endpoint_url": env_str("S3_ENDPOINT_URL") or None,
+            "region_name": env_str("S3_REGION") or None,
+            "access_key": env_str("S3_ACCESS_KEY_ID") or None,
+            "secret_key": env_str("S3_SECRET_ACCESS_KEY") or None,
+            # Objects are private; a download is a presigned URL valid this long.
+            "default_acl": None,
+            "querystring_auth": True,
+            "querystring_expire": S3_PRESIGNED_SECONDS,
+            "file_overwrite": False,
+            "signature_version": "s3v4",
+            "addressing_style": env_str("S3_ADDRESSING_STYLE", "path"),
+            # Reading an object spools it to a temporary file past this size, not to memory.
+            "max_memory_size": 8 * 1024 * 1024,
+        },
+    }
+    if S3_BUCKET
+    else {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+)
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": MEDIA_STORAGE,
     "staticfiles": {
         "BACKEND": (
             "whitenoise.storage.CompressedManifestStaticFilesStorage"
@@ -165,6 +193,13 @@ FILE_UPLOAD_HANDLERS = [
 ]
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 MEDIA_UPLOAD_MAX_BYTES = env_int("MEDIA_UPLOAD_MAX_BYTES", 512 * 1024 * 1024)
+# Where workers take local copies of stored media to probe, render or check (removed after).
+# Empty: VAR_DIR/scratch. Each machine has its own; nothing in it outlives the task.
+MEDIA_SCRATCH_DIR = env_str("MEDIA_SCRATCH_DIR")
+# Filesystem storage behind nginx: downloads answer with X-Accel-Redirect to this internal
+# location (deploy/nginx.conf) instead of streaming the bytes through a Python worker.
+MEDIA_SERVED_BY_PROXY = env_bool("MEDIA_SERVED_BY_PROXY", False)
+MEDIA_PROXY_LOCATION = env_str("MEDIA_PROXY_LOCATION", "/_protected_media/").rstrip("/") + "/"
 MEDIA_PROBE_TIMEOUT_SECONDS = env_float("MEDIA_PROBE_TIMEOUT_SECONDS", 20.0)
 
 # --- Security ---------------------------------------------------------------------------
