@@ -49,6 +49,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "django_q",
+    "health_check",
+    "django_prometheus",
     "allauth",
     "allauth.account",
     "allauth.mfa",
@@ -62,9 +64,12 @@ INSTALLED_APPS = [
     "lipsync_site.jobs",
     "lipsync_site.moderation",
     "lipsync_site.demo",
+    "lipsync_site.monitoring",
 ]
 
 MIDDLEWARE = [
+    # First and last: request counts and latencies for /metrics.
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -78,6 +83,7 @@ MIDDLEWARE = [
     "lipsync_site.accounts.middleware.HtmxLoginRedirectMiddleware",
     # Last, as django-axes asks: it turns a lockout into the lockout response.
     "axes.middleware.AxesMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "lipsync_site.urls"
@@ -255,6 +261,12 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "django_cache"}}
+
+# --- Health and metrics -----------------------------------------------------------------
+# /health/ turns red when no tracker has ticked for this long.
+TRACKER_STALE_SECONDS = env_float("TRACKER_STALE_SECONDS", 60.0)
+# Migrations are not worth a database query at every start of every process.
+PROMETHEUS_EXPORT_MIGRATIONS = False
 
 # --- Accounts: django-allauth, two-factor, login throttling (issue 12) -------------------
 # Every sign-in (the site's form and /admin/, which redirects to it) goes through
