@@ -225,8 +225,14 @@ SESSION_COOKIE_HTTPONLY = True
 
 # --- Background work (django-q2) --------------------------------------------------------
 REDIS_URL = env_str("REDIS_URL")
+# The site's name on the broker (its queues and stats); Q_CLUSTER_NAME, read by django-q2
+# itself, picks which cluster a qcluster process runs (the main one or an ALT_CLUSTERS one).
+Q_SITE_NAME = env_str("Q_SITE_NAME", "lipsync")
+# Local renders have a cluster of their own (its own Procfile line), so a long render never
+# holds a worker that a provider's submit, poll or collect needs.
+Q_RENDER_CLUSTER = f"{Q_SITE_NAME}-renders"
 Q_CLUSTER = {
-    "name": env_str("Q_CLUSTER_NAME", "lipsync"),
+    "name": Q_SITE_NAME,
     "workers": env_int("Q_WORKERS", 2),
     # timeout must stay below retry, or a long task is handed out again while it runs.
     "timeout": env_int("Q_TIMEOUT", 1800),
@@ -241,12 +247,21 @@ Q_CLUSTER = {
     "sync": env_bool("Q_SYNC", False),
     "poll": 0.5,
 }
+Q_CLUSTER["ALT_CLUSTERS"] = {
+    Q_RENDER_CLUSTER: {
+        "workers": env_int("Q_RENDER_WORKERS", 1),
+        "timeout": env_int("Q_RENDER_TIMEOUT", Q_CLUSTER["timeout"]),
+        "retry": env_int("Q_RENDER_RETRY", Q_CLUSTER["retry"]),
+    }
+}
 if REDIS_URL:
     Q_CLUSTER["redis"] = REDIS_URL
 else:
     Q_CLUSTER["orm"] = "default"
 if Q_CLUSTER["timeout"] >= Q_CLUSTER["retry"]:
     raise ImproperlyConfigured("Q_TIMEOUT must be below Q_RETRY")
+if Q_CLUSTER["ALT_CLUSTERS"][Q_RENDER_CLUSTER]["timeout"] >= Q_CLUSTER["ALT_CLUSTERS"][Q_RENDER_CLUSTER]["retry"]:
+    raise ImproperlyConfigured("Q_RENDER_TIMEOUT must be below Q_RENDER_RETRY")
 
 # --- Shared cache (login throttling, allauth's rate limits) -----------------------------
 # Every web process must see the same counters, so never a per-process cache: Redis when
