@@ -76,6 +76,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Before any middleware or view reads the body (CSRF reads the form).
+    "lipsync_site.media.request_limits.RequestSizeLimitMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -199,6 +201,8 @@ FILE_UPLOAD_HANDLERS = [
 ]
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 MEDIA_UPLOAD_MAX_BYTES = env_int("MEDIA_UPLOAD_MAX_BYTES", 512 * 1024 * 1024)
+# All the files of one request together (a video, a portrait, up to ten voices, evidence).
+MEDIA_REQUEST_MAX_BYTES = env_int("MEDIA_REQUEST_MAX_BYTES", 1024 * 1024 * 1024)
 # Where workers take local copies of stored media to probe, render or check (removed after).
 # Empty: VAR_DIR/scratch. Each machine has its own; nothing in it outlives the task.
 MEDIA_SCRATCH_DIR = env_str("MEDIA_SCRATCH_DIR")
