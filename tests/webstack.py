@@ -108,24 +108,27 @@ def render_nginx_conf(values: dict[str, str]) -> str:
 class Nginx:
     """Debian's nginx running deploy/nginx.conf in front of ``upstream``."""
 
-    def __init__(self, workdir: Path, *, upstream: str, media_root: Path, upload_max: str = "600m"):
+    def __init__(
+        self, workdir: Path, *, upstream: str, media_root: Path, upload_max: str = "600m", extra_locations: str = ""
+    ):
         self.port = free_port()
         run_dir = workdir / "nginx"
         run_dir.mkdir(parents=True, exist_ok=True)
         self.conf = run_dir / "nginx.conf"
-        self.conf.write_text(
-            render_nginx_conf(
-                {
-                    "LIPSYNC_NGINX_USER": "root" if os.geteuid() == 0 else os.environ.get("USER", "nobody"),
-                    "LIPSYNC_RUN_DIR": str(run_dir),
-                    "LIPSYNC_LOG_DIR": str(run_dir),
-                    "LIPSYNC_LISTEN": f"127.0.0.1:{self.port}",
-                    "LIPSYNC_UPSTREAM": upstream,
-                    "LIPSYNC_MEDIA_ROOT": str(media_root),
-                    "LIPSYNC_UPLOAD_MAX": upload_max,
-                }
-            )
+        rendered = render_nginx_conf(
+            {
+                "LIPSYNC_NGINX_USER": "root" if os.geteuid() == 0 else os.environ.get("USER", "nobody"),
+                "LIPSYNC_RUN_DIR": str(run_dir),
+                "LIPSYNC_LOG_DIR": str(run_dir),
+                "LIPSYNC_LISTEN": f"127.0.0.1:{self.port}",
+                "LIPSYNC_UPSTREAM": upstream,
+                "LIPSYNC_MEDIA_ROOT": str(media_root),
+                "LIPSYNC_UPLOAD_MAX": upload_max,
+            }
         )
+        if extra_locations:  # benchmarks add a public location to compare against
+            rendered = rendered.replace("        location / {", extra_locations + "\n        location / {", 1)
+        self.conf.write_text(rendered)
         self.log = run_dir / "error.log"
         self.log.touch()
         binary = nginx_binary()
@@ -184,3 +187,28 @@ def fetch_discarding(url: str, *, cookies: dict[str, str] | None = None, timeout
         while count := sock.recv_into(buffer):
             received += count
     return status, headers, received, time.monotonic() - started
+
+
+def sparse_asset(owner, size: int, media_root: Path):
+    """A stored output of ``size`` bytes that takes no disk (a sparse file)."""
+    import uuid
+
+    from lipsync_site.media.models import Asset
+    from tests.factories import workspace_of
+
+    name = f"assets/{owner.pk}/sparse/{uuid.uuid4().hex}.mp4"
+    path = media_root / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "wb") as fh:
+        fh.truncate(size)
+    return Asset.objects.create(
+        owner=owner,
+        workspace=workspace_of(owner),
+        kind=Asset.Kind.VIDEO,
+        origin=Asset.Origin.OUTPUT,
+        file=name,
+        extension=".mp4",
+        content_type="video/mp4",
+        sha256="0" * 64,
+        size_bytes=size,
+    )

@@ -16,11 +16,10 @@ from django.test import Client
 
 from lipsync_site.jobs.workflow.submit import provider_input_url
 from lipsync_site.media import links
-from lipsync_site.media.models import Asset
 from lipsync_site.media.services import revoke_links
 from tests import factories, mediafactory
 from tests.conftest import _user as make_user
-from tests.webstack import Gunicorn, Nginx, fetch_discarding, site_env
+from tests.webstack import Gunicorn, Nginx, fetch_discarding, site_env, sparse_asset
 
 # Low enough that a download streamed by a sync worker would be killed mid-way.
 GUNICORN_TIMEOUT = 2
@@ -62,26 +61,6 @@ def viewer(stack, settings, transactional_db):
     client.force_login(user)
     user.cookies = {"sessionid": client.cookies["sessionid"].value}
     return user
-
-
-def sparse_output(owner, size: int, media_root) -> Asset:
-    """A stored output of ``size`` bytes that takes no disk (a sparse file)."""
-    name = f"assets/{owner.pk}/sparse/{uuid.uuid4().hex}.mp4"
-    path = media_root / name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "wb") as fh:
-        fh.truncate(size)
-    return Asset.objects.create(
-        owner=owner,
-        workspace=factories.workspace_of(owner),
-        kind=Asset.Kind.VIDEO,
-        origin=Asset.Origin.OUTPUT,
-        file=name,
-        extension=".mp4",
-        content_type="video/mp4",
-        sha256="0" * 64,
-        size_bytes=size,
-    )
 
 
 @pytest.fixture
@@ -153,7 +132,7 @@ def test_a_provider_input_link_is_served_by_nginx(stack, viewer, clip_asset):
 
 def test_a_1_gib_download_runs_at_full_speed_with_the_worker_memory_flat(stack, viewer):
     size = 1 << 30
-    asset = sparse_output(viewer, size, stack.media_root)
+    asset = sparse_asset(viewer, size, stack.media_root)
     url = download_url(stack, asset, viewer)
     httpx.get(url, cookies=viewer.cookies, headers={"Range": "bytes=0-0"})  # the worker has served one
     before = stack.gunicorn.worker_rss()
@@ -169,7 +148,7 @@ def test_a_1_gib_download_runs_at_full_speed_with_the_worker_memory_flat(stack, 
 
 
 def test_a_client_reading_at_2_mb_per_second_is_not_cut_off(stack, viewer):
-    asset = sparse_output(viewer, 256 << 20, stack.media_root)
+    asset = sparse_asset(viewer, 256 << 20, stack.media_root)
     rate, seconds = 2_000_000, GUNICORN_TIMEOUT * 2.5  # well past gunicorn's timeout
     received, started = 0, time.monotonic()
     with httpx.stream("GET", download_url(stack, asset, viewer), cookies=viewer.cookies, timeout=30) as response:
