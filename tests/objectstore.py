@@ -95,8 +95,9 @@ class Bucket:
         }
 
     def storage_setting(self) -> dict:
-        """``STORAGES["default"]`` as settings.py builds it from ``env()`` (checked against
-        a real settings import by tests/test_settings_storage.py)."""
+        """``STORAGES["default"]`` as settings.py builds it from ``env()`` (the settings
+        themselves are checked in a fresh process by tests/test_settings_storage.py; the
+        processes the deploy tests start read ``env()`` through them)."""
         from django.conf import settings
 
         options = {

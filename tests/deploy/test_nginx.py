@@ -174,3 +174,35 @@ def test_a_request_body_over_the_cap_is_refused_by_nginx(stack):
         )
         answer = sock.recv(4096)
     assert answer.startswith(b"HTTP/1.1 413")
+
+
+def test_a_slow_upload_holds_no_worker_nginx_buffers_it_first(stack):
+    # gunicorn has one sync worker here. An upload trickling in for longer than gunicorn's
+    # timeout is nginx's to wait for; the worker meanwhile answers everyone else.
+    declared = 1024 * 1024
+    with socket.create_connection(("127.0.0.1", stack.port), timeout=30) as sock:
+        sock.sendall(
+            b"POST /jobs/new/ HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: multipart/form-data; boundary=x\r\n"
+            + f"Content-Length: {declared}\r\n\r\n".encode()
+        )
+        sent, started = 0, time.monotonic()
+        while time.monotonic() - started < GUNICORN_TIMEOUT * 1.5:
+            sock.sendall(b"x" * 16 * 1024)
+            sent += 16 * 1024
+            page_started = time.monotonic()
+            assert httpx.get(stack.url + "/accounts/login/", timeout=5).status_code == 200
+            assert time.monotonic() - page_started < 1.0
+            time.sleep(0.2)
+        sock.sendall(b"x" * (declared - sent))
+        answer = sock.recv(4096)
+    assert answer.split(b"\r\n", 1)[0].split()[1] in (b"403", b"302", b"400")  # answered, by a live worker
+    assert stack.gunicorn.proc.poll() is None
+
+
+def test_metrics_are_for_this_machine_only(stack, transactional_db):
+    assert httpx.get(stack.url + "/metrics").status_code == 200
+    # Another address (the loopback range has many): refused by nginx.
+    transport = httpx.HTTPTransport(local_address="127.0.0.2")
+    with httpx.Client(transport=transport) as elsewhere:
+        assert elsewhere.get(stack.url + "/metrics").status_code == 403
+        assert elsewhere.get(stack.url + "/accounts/login/").status_code == 200
