@@ -15,7 +15,8 @@ PRINT_SETTINGS = (
     "import json; from django.conf import settings; "
     "print(json.dumps({'storage': settings.STORAGES['default'], 'proxy': settings.MEDIA_SERVED_BY_PROXY, "
     "'cache': settings.CACHES['default']['BACKEND'], 'broker': 'redis' if 'redis' in settings.Q_CLUSTER else 'orm', "
-    "'render_cluster': settings.Q_RENDER_CLUSTER, 'alt': list(settings.Q_CLUSTER['ALT_CLUSTERS'])}))"
+    "'render_cluster': settings.Q_RENDER_CLUSTER, 'alt': list(settings.Q_CLUSTER['ALT_CLUSTERS']), "
+    "'tls_proxy': settings.SECURE_PROXY_SSL_HEADER}))"
 )
 DEPLOY_PREFIXES = ("S3_", "MEDIA_", "REDIS_URL", "CACHE_URL", "DJANGO_", "Q_")
 
@@ -91,5 +92,9 @@ def test_a_bucket_moves_media_to_s3_with_keys_from_files(tmp_path):
     assert options["default_acl"] is None and options["file_overwrite"] is False
 
 
-def test_the_proxy_setting_turns_on_x_accel_redirect():
-    assert settings_with(MEDIA_SERVED_BY_PROXY="1")["proxy"] is True
+def test_behind_nginx_media_go_by_x_accel_redirect_and_https_is_read_from_the_proxy():
+    found = settings_with(MEDIA_SERVED_BY_PROXY="1", DJANGO_BEHIND_TLS_PROXY="1")
+    assert found["proxy"] is True
+    assert found["tls_proxy"] == ["HTTP_X_FORWARDED_PROTO", "https"]
+    # deploy/nginx.conf sends the header that setting reads.
+    assert "proxy_set_header X-Forwarded-Proto $scheme;" in (ROOT / "deploy" / "nginx.conf").read_text()

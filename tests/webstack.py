@@ -102,7 +102,12 @@ def render_nginx_conf(values: dict[str, str]) -> str:
     text = TEMPLATE.read_text()
     missing = set(re.findall(r"\$\{(LIPSYNC_[A-Z_]+)\}", text)) - set(values)
     assert not missing, f"deploy/nginx.conf needs {sorted(missing)}"
-    return re.sub(r"\$\{(LIPSYNC_[A-Z_]+)\}", lambda match: values[match.group(1)], text)
+    # envsubst replaces both ${NAME} and $NAME of the names it is given.
+    return re.sub(
+        r"\$\{(LIPSYNC_[A-Z_]+)\}|\$(LIPSYNC_[A-Z_]+)\b",
+        lambda match: values[match.group(1) or match.group(2)],
+        text,
+    )
 
 
 class Nginx:
