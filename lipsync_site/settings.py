@@ -50,7 +50,6 @@ INSTALLED_APPS = [
     "django_htmx",
     "django_q",
     "health_check",
-    "django_prometheus",
     "allauth",
     "allauth.account",
     "allauth.mfa",
@@ -68,8 +67,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # First and last: request counts and latencies for /metrics.
-    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    # First: counts and times every request for /metrics.
+    "lipsync_site.monitoring.middleware.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -85,7 +84,6 @@ MIDDLEWARE = [
     "lipsync_site.accounts.middleware.HtmxLoginRedirectMiddleware",
     # Last, as django-axes asks: it turns a lockout into the lockout response.
     "axes.middleware.AxesMiddleware",
-    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "lipsync_site.urls"
@@ -284,8 +282,6 @@ else:
 # --- Health and metrics -----------------------------------------------------------------
 # /health/ turns red when no tracker has ticked for this long.
 TRACKER_STALE_SECONDS = env_float("TRACKER_STALE_SECONDS", 60.0)
-# Migrations are not worth a database query at every start of every process.
-PROMETHEUS_EXPORT_MIGRATIONS = False
 
 # --- Accounts: django-allauth, two-factor, login throttling (issue 12) -------------------
 # Every sign-in (the site's form and /admin/, which redirects to it) goes through

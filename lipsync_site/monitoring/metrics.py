@@ -1,8 +1,8 @@
 """``/metrics``: Prometheus text for the web processes and for the product.
 
-- Requests, responses, latencies and database calls come from django-prometheus's
-  middleware. Under gunicorn every worker writes them to ``PROMETHEUS_MULTIPROC_DIR``
-  (gunicorn.conf.py sets it up) and any worker answers for all of them.
+- Responses and their durations by view come from ``RequestMetricsMiddleware``. Under
+  gunicorn every worker writes them to ``PROMETHEUS_MULTIPROC_DIR`` (gunicorn.conf.py sets
+  it up) and any worker answers for all of them.
 - The product's own figures are read from the database and the broker at scrape time,
   never from process memory, so every web process on every machine reports the same
   numbers: jobs by state and route, queue depth, poll lag, the share of each provider

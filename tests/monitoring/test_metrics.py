@@ -1,6 +1,6 @@
 """/metrics: the product's figures from shared state (jobs by state and route, queue depth,
-poll lag, call budget, collected bytes, check scores, tracker age), and django-prometheus's
-request metrics summed over every gunicorn worker (multiprocess mode)."""
+poll lag, call budget, collected bytes, check scores, tracker age), and request metrics
+summed over every gunicorn worker (prometheus_client's multiprocess mode)."""
 
 import re
 import time
@@ -72,7 +72,9 @@ def test_request_metrics_add_up_over_every_gunicorn_worker(transactional_db, tmp
         gunicorn.stop()
     served = sum(
         float(value)
-        for value in re.findall(r'^django_http_responses_total_by_status_total\{status="200"\} (\S+)$', text, re.M)
+        for value in re.findall(
+            r'^lipsync_http_responses_total\{method="GET",status="200",view="account_login"\} (\S+)$', text, re.M
+        )
     )
     assert served >= 20  # every worker's count, whichever worker answered the scrape
     assert "lipsync_jobs" in text and "lipsync_queue_depth" in text
