@@ -11,12 +11,14 @@ import sys
 
 from tests.processes import ROOT
 
+# The settings module run as a process starting up would run it (without loading the apps,
+# which is all the time a full start adds).
 PRINT_SETTINGS = (
-    "import json; from django.conf import settings; "
-    "print(json.dumps({'storage': settings.STORAGES['default'], 'proxy': settings.MEDIA_SERVED_BY_PROXY, "
-    "'cache': settings.CACHES['default']['BACKEND'], 'broker': 'redis' if 'redis' in settings.Q_CLUSTER else 'orm', "
-    "'render_cluster': settings.Q_RENDER_CLUSTER, 'alt': list(settings.Q_CLUSTER['ALT_CLUSTERS']), "
-    "'tls_proxy': settings.SECURE_PROXY_SSL_HEADER}))"
+    "import json, runpy; s = runpy.run_module('lipsync_site.settings'); "
+    "print(json.dumps({'storage': s['STORAGES']['default'], 'proxy': s['MEDIA_SERVED_BY_PROXY'], "
+    "'cache': s['CACHES']['default']['BACKEND'], 'broker': 'redis' if 'redis' in s['Q_CLUSTER'] else 'orm', "
+    "'render_cluster': s['Q_RENDER_CLUSTER'], 'alt': list(s['Q_CLUSTER']['ALT_CLUSTERS']), "
+    "'tls_proxy': s['SECURE_PROXY_SSL_HEADER']}))"
 )
 DEPLOY_PREFIXES = ("S3_", "MEDIA_", "REDIS_URL", "CACHE_URL", "DJANGO_", "Q_")
 
@@ -24,7 +26,7 @@ DEPLOY_PREFIXES = ("S3_", "MEDIA_", "REDIS_URL", "CACHE_URL", "DJANGO_", "Q_")
 def run_settings(**env) -> subprocess.CompletedProcess:
     base = {key: value for key, value in os.environ.items() if not key.startswith(DEPLOY_PREFIXES)}
     return subprocess.run(
-        [sys.executable, "-c", f"import django; django.setup(); {PRINT_SETTINGS}"],
+        [sys.executable, "-c", PRINT_SETTINGS],
         cwd=ROOT,
         env={**base, "DJANGO_SETTINGS_MODULE": "lipsync_site.settings", **env},
         capture_output=True,
