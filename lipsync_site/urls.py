@@ -16,4 +16,5 @@ urlpatterns = [
     path("credits/", include("lipsync_site.credits.urls")),
     path("media/", include("lipsync_site.media.urls")),
     path("admin/", admin.site.urls),
+    path("", include("lipsync_site.monitoring.urls")),
 ]
