@@ -20,6 +20,7 @@ urlpatterns = [
     path("credits/", include("lipsync_site.credits.urls")),
     path("media/", include("lipsync_site.media.urls")),
     path("admin/", admin.site.urls),
+    path("", include("lipsync_site.monitoring.urls")),
     # The words studio.js shows, in the page's language (cached by the browser per language).
     path(
         "jsi18n/",
