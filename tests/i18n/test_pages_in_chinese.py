@@ -35,8 +35,17 @@ ALLOWED_PATTERNS = [
     re.compile(r"\bteam-\w+|[\w.+-]+@[\w.-]+"),  # the fixtures' user names and addresses
     re.compile(r"[\w.-]+\.(?:mp4|wav|png|jpg|mp3|pdf)\b"),  # file names
 ]
-# Pages that are not for reading: JSON, media bytes, webhooks, the sign-out redirect.
-NOT_PAGES = {"jobs:upload", "jobs:rows", "jobs:input", "jobs:sync_webhook", "media:file", "javascript-catalog"}
+# Pages that are not for reading: JSON, media bytes, webhooks, and what monitoring polls.
+NOT_PAGES = {
+    "jobs:upload",
+    "jobs:rows",
+    "jobs:input",
+    "jobs:sync_webhook",
+    "media:file",
+    "javascript-catalog",
+    "monitoring:health",
+    "monitoring:metrics",
+}
 
 
 def visible_words(html: str) -> str:
