@@ -86,7 +86,7 @@ class TokenAccess:
 def authenticate(raw: str) -> TokenAccess:
     """The token's access, checked on every request: known, secret matches, not revoked,
     not expired, and its maker still a member of the workspace. Raises TokenRefused."""
-    parts = (raw or "").split("_")
+    parts = (raw or "").split("_", 2)
     if len(parts) != 3 or parts[0] != TOKEN_MARK:
         raise TokenRefused("token_invalid", "This is not a token of ours.")
     token = ApiToken.objects.select_related("workspace", "created_by").filter(prefix=parts[1]).first()

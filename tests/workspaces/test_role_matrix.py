@@ -47,7 +47,9 @@ TOKEN_API = "api:"
 def our_urls() -> dict[str, URLPattern]:
     urls = {}
     for name, pattern in _walk(get_resolver().url_patterns):
-        if not name.startswith(("admin:", TOKEN_API)) and not _module(pattern.callback).startswith(THIRD_PARTY_PREFIXES):
+        if not name.startswith(("admin:", TOKEN_API)) and not _module(pattern.callback).startswith(
+            THIRD_PARTY_PREFIXES
+        ):
             urls[name] = pattern
     return urls
 
