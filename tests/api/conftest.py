@@ -60,7 +60,10 @@ def clip(media_dir):
 
 @pytest.fixture
 def voices(media_dir):
-    return [mediafactory.make_audio(media_dir / f"{lang}.wav", seconds=1.0) for lang in ("fr", "de", "es")]
+    pitches = {"fr": 180.0, "de": 220.0, "es": 260.0}  # three different recordings, not one stored thrice
+    return [
+        mediafactory.make_audio(media_dir / f"{lang}.wav", seconds=1.0, freq=pitch) for lang, pitch in pitches.items()
+    ]
 
 
 @pytest.fixture
