@@ -39,5 +39,5 @@ def consent_rejected(sender, *, attestation, reason, job_ids, **kwargs):
         services.announce(
             workspace_id=workspace_id,
             event=WebhookEvent.ATTESTATION_REJECTED,
-            data={"attestation": attestation.pk, "reason": reason, "jobs": jobs},
+            data={"attestation": str(attestation.pk), "reason": reason, "jobs": jobs},
         )
