@@ -511,7 +511,8 @@ def download_job(request, job_id: str):
     if job.status != Status.SUCCEEDED or job.output is None:
         raise ApiError(409, "not_delivered", "This job has no output to download.")
     return schemas.DownloadOut(
-        url=links.api_url(job.output, user_id=access.user.pk),
+        # Absolute, at the address the client reached us by: it has no page to resolve it against.
+        url=request.build_absolute_uri(links.api_url(job.output, user_id=access.user.pk)),
         expires_at=timezone.now() + timedelta(seconds=settings.API_LINK_MAX_AGE_SECONDS),
         name=job.output.display_name,
         size_bytes=job.output.size_bytes,

@@ -158,9 +158,9 @@ def user_url_by_id(asset_id, generation: int, purpose: str, *, user) -> str:
 
 
 def api_url(asset: Asset, *, user_id: int) -> str:
-    """A download link for an API client (absolute: the client has no page to resolve it against)."""
+    """A download link for an API client: it works without a session or the token."""
     token = make_token(asset, Purpose.API, user_id=user_id)
-    return settings.PUBLIC_BASE_URL + reverse("media:file", kwargs={"purpose": Purpose.API, "token": token})
+    return reverse("media:file", kwargs={"purpose": Purpose.API, "token": token})
 
 
 def moderator_url(asset: Asset, *, user) -> str:
