@@ -6,6 +6,7 @@ its scope and its maker's role, and calls the same selectors and services as the
 from __future__ import annotations
 
 import logging
+import re
 import uuid
 from datetime import timedelta
 
@@ -370,42 +371,38 @@ def quote(request, choice: schemas.MediaChoice):
     )
 
 
-CONSENT_FIELDS = {
-    "person_name",
-    "likeness_consent",
-    "voice_provenance",
-    "speaker_name",
-    "public_figure",
-    "no_misuse",
-    "evidence",
-}
+# The form's field names as the API spells them (a batch's per-voice answers end in _1, _2...).
+CONSENT_FIELDS = {"person_name", "likeness_consent", "voice_provenance", "speaker_name", "public_figure", "no_misuse"}
 FIELD_NAMES = {
     "source_video": "video",
     "voice_audio": "voices",
     "video_asset": "video",
     "portrait_asset": "portrait",
     "voice_assets": "voices",
+    "evidence": "consent.evidence",
     "evidence_asset": "consent.evidence",
     "__all__": "",
 }
 
 
+def _api_field(field: str) -> str:
+    if field in FIELD_NAMES:
+        return FIELD_NAMES[field]
+    base = re.sub(r"_\d+$", "", field)
+    return f"consent.{field}" if base in CONSENT_FIELDS else field
+
+
 def _refusal(form) -> ApiError:
-    """A refused submission as one error: the first stable code, every reason by field."""
+    """A refused submission as one error: the first stable code, every reason by field.
+    A consent answer left out carries ``consent_missing`` (the form's own code is "required")."""
     errors = []
     for field, problems in form.errors.as_data().items():
-        name = FIELD_NAMES.get(
-            field,
-            f"consent.{field}"
-            if field in CONSENT_FIELDS or ("_" in field and field.rsplit("_", 1)[0] in CONSENT_FIELDS)
-            else field,
-        )
+        name = _api_field(field)
         for problem in problems:
-            message = " ".join(problem.messages)
             code = problem.code or "invalid"
-            if code in ("required", "invalid", "invalid_choice") and name.startswith("consent."):
+            if name.startswith("consent.") and code in ("required", "invalid", "invalid_choice"):
                 code = "consent_missing"
-            errors.append({"field": name, "code": code, "message": message})
+            errors.append({"field": name, "code": code, "message": " ".join(problem.messages)})
     first = errors[0] if errors else {"code": "invalid_submission", "message": "The submission was refused."}
     return ApiError(422, first["code"], first["message"], errors=errors)
 

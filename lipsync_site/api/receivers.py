@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.dispatch import receiver
 
 from lipsync_site.api import schemas, services
-from lipsync_site.api.models import WebhookEvent
+from lipsync_site.api.models import WebhookEndpoint, WebhookEvent
 from lipsync_site.consent.signals import attestation_rejected
 from lipsync_site.jobs.models import Job, Status
 from lipsync_site.jobs.signals import job_settled
@@ -24,6 +24,8 @@ def job_ended(sender, *, job, status, **kwargs):
     event = JOB_EVENTS.get(status)
     if event is None:
         return  # a job stopped by a rejected consent is reported as attestation.rejected
+    if not WebhookEndpoint.objects.filter(workspace_id=job.workspace_id, active=True).exists():
+        return  # most workspaces have none: one cheap query, no job reloaded
     fresh = Job.objects.select_related("owner").get(pk=job.pk)
     services.announce(
         workspace_id=fresh.workspace_id, event=event, data={"job": schemas.job_out(fresh).model_dump(mode="json")}

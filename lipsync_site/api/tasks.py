@@ -5,3 +5,7 @@ from lipsync_site.api import webhooks
 
 def deliver_webhook(delivery_id: str, wait: float = 0.0) -> str:
     return webhooks.deliver(delivery_id, wait=wait)
+
+
+def resend_lost_webhooks() -> int:
+    return webhooks.resend_lost()

@@ -4,7 +4,6 @@ shown once) and webhooks (URL, events, the delivery log, send again)."""
 from __future__ import annotations
 
 from datetime import timedelta
-from functools import partial
 
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
@@ -116,4 +115,4 @@ def send_again(request, delivery_id):
 @public_view("the API's interactive documentation: describes the API, shows no one's data")
 @require_GET
 def docs(request):
-    return partial(openapi_view, api=api)(request)
+    return openapi_view(request, api=api)

@@ -216,3 +216,28 @@ def _record_attempt(delivery, *, status_code, excerpt: str, error: str) -> str:
     if error:
         logger.info("webhook %s attempt %s: %s", delivery.pk, attempts, error)
     return status
+
+
+# A delivery whose task should have run this long ago was lost by the queue (a worker
+# killed mid-task, a Redis broker restarted): the sweep puts it back.
+LOST_AFTER = timedelta(minutes=5)
+
+
+def resend_lost(*, now=None) -> int:
+    """Enqueue again the deliveries the queue forgot; returns how many. Run by django-q2's
+    scheduler every few minutes (the schedule is made by a migration)."""
+    from django.db.models import Q
+
+    from lipsync_site.api.models import WebhookDelivery
+
+    now = now or timezone.now()
+    cutoff = now - LOST_AFTER
+    lost = WebhookDelivery.objects.filter(
+        Q(status=WebhookDelivery.Status.PENDING, created_at__lt=cutoff)
+        | Q(status=WebhookDelivery.Status.RETRYING, next_attempt_at__lt=cutoff)
+    ).values_list("pk", flat=True)[:500]
+    count = 0
+    for delivery_id in lost:
+        async_task(TASK, str(delivery_id), 0.0, task_name=f"webhook {delivery_id} (sweep)")
+        count += 1
+    return count

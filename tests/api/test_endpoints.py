@@ -231,3 +231,18 @@ def test_owners_and_admins_make_tokens_shown_once_and_stored_hashed(client, team
     switch_client_to(client, team.member, team.workspace)
     assert client.get("/workspaces/api/").status_code == 403
     assert _user  # the outsider fixture's maker, imported for the 404 test
+
+
+def test_an_oversize_upload_is_refused_with_the_forms_words_and_stores_nothing(api, team, media_dir, settings):
+    from lipsync_site.media.models import Asset
+    from tests import mediafactory
+
+    settings.MEDIA_UPLOAD_MAX_BYTES = 4096
+    big = mediafactory.make_video(media_dir / "big.mp4", seconds=2.0)
+    assert big.stat().st_size > 4096
+    refused = upload(api(token_for(team.member, team.workspace)), "video", big)
+    assert refused.status_code == 413 and refused.json() == {
+        "code": "upload_too_large",
+        "message": "This file is larger than the upload limit of 0 MB.",
+    }
+    assert not Asset.objects.exists()

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from django.db import transaction
 
 from lipsync_site.api import webhooks
 from lipsync_site.api.models import WebhookDelivery
@@ -127,3 +128,27 @@ def test_a_rejected_consent_is_announced_to_the_workspace(team, job, settings):
         "reason": "No release for this person.",
         "jobs": [str(job.pk)],
     }
+
+
+def test_long_retry_delays_go_to_the_scheduler_and_lost_deliveries_are_swept(team, job, receiver, sync_tasks):
+    from datetime import timedelta
+
+    from django.utils import timezone
+    from django_q.models import Schedule
+
+    endpoint = hook(team, receiver.url, "job.failed")
+    with transaction.atomic():
+        webhooks.enqueue_delivery("00000000-0000-0000-0000-000000000001", delay=600)
+    [later] = Schedule.objects.filter(func=webhooks.TASK)
+    assert later.schedule_type == Schedule.ONCE and later.next_run > timezone.now() + timedelta(seconds=590)
+
+    # A delivery whose task the queue lost (a worker killed, a broker restarted) is sent by the sweep.
+    lost = WebhookDelivery.objects.create(
+        endpoint=endpoint, event="job.failed", payload={"id": "lost"}, created_at=timezone.now() - timedelta(minutes=6)
+    )
+    fresh = WebhookDelivery.objects.create(endpoint=endpoint, event="job.failed", payload={"id": "fresh"})
+    assert webhooks.resend_lost() == 1
+    lost.refresh_from_db()
+    fresh.refresh_from_db()
+    assert lost.status == "delivered" and fresh.status == "pending"
+    assert [json.loads(sent["body"])["id"] for sent in receiver.requests] == ["lost"]
