@@ -20,6 +20,7 @@ urlpatterns = [
     path("media/", include("lipsync_site.media.urls")),
     path("workspaces/api/", include("lipsync_site.api.urls")),
     path("api/v1/", api.urls),
+    path("api/v1/<path:rest>", api_views.unknown_endpoint),
     path("api/docs", api_views.docs, name="api-docs"),
     path("admin/", admin.site.urls),
 ]

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.contrib import messages
+from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -116,3 +117,8 @@ def send_again(request, delivery_id):
 @require_GET
 def docs(request):
     return openapi_view(request, api=api)
+
+
+@public_view("answers 404 in the API's JSON for a path the API does not have; shows nothing")
+def unknown_endpoint(request, rest: str = ""):
+    return JsonResponse({"code": "not_found", "message": "The API has no such endpoint; see /api/docs."}, status=404)

@@ -135,6 +135,7 @@ def test_the_api_refuses_with_the_forms_words_and_stable_codes(api, team, clip, 
     assert not_media.json()["message"].startswith("fr.wav: ")
 
     assert writer.get("/jobs/not-a-job").json()["code"] == "not_found"
+    assert writer.get("/no-such-endpoint").json()["code"] == "not_found"
     schema = writer.post("/jobs", json={"shape": "video_audio"})
     assert schema.status_code == 422 and schema.json()["code"] == "invalid_request"
 
