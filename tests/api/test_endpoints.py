@@ -229,6 +229,16 @@ def test_owners_and_admins_make_tokens_shown_once_and_stored_hashed(client, team
     assert secret not in (token.secret_hash, token.prefix) and token.expires_at > timezone.now() + timedelta(days=29)
     assert secret not in client.get("/workspaces/api/").content.decode()
 
+    added = client.post(
+        "/workspaces/api/webhooks/",
+        {"url": "https://hooks.example.com/lipsync", "events": ["job.succeeded"]},
+        follow=True,
+    )
+    endpoint = team.workspace.webhooks.get()
+    assert endpoint.events == ["job.succeeded"] and endpoint.secret in added.content.decode()
+    assert client.post(f"/workspaces/api/webhooks/{endpoint.pk}/delete/").status_code == 302
+    assert not team.workspace.webhooks.exists()
+
     switch_client_to(client, team.member, team.workspace)
     assert client.get("/workspaces/api/").status_code == 403
     assert _user  # the outsider fixture's maker, imported for the 404 test
