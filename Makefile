@@ -39,6 +39,7 @@ run: install
 
 test: install-dev
 	@scripts/ensure-chromium
+	@scripts/ensure-nginx
 	$(PY) -m pytest -n auto
 
 lint: install-dev

@@ -32,7 +32,6 @@ sys.path.insert(0, str(ROOT))
 SIMULATOR = """
 import sys
 from lipsync_site.providers.simulators.runcomfy import RunComfySimulator
-from tests.factories import workspace_of
 RunComfySimulator(port=int(sys.argv[1]), queue_polls=2, running_polls=1).serve_forever()
 """
 
@@ -86,11 +85,13 @@ def main() -> None:
     try:
         base = f"http://127.0.0.1:{port}"
         with httpx.Client(base_url=base, timeout=10, trust_env=False) as client:
-            for _ in range(100):
+            for _ in range(600):  # a busy machine can take many seconds to import it
                 try:
                     client.get("/_sim/stats")
                     break
                 except httpx.TransportError:
+                    if simulator.poll() is not None:
+                        sys.exit("the simulator did not start")
                     time.sleep(0.1)
             for fault in ("failed_run", "never_finishes"):
                 client.post("/_sim/faults", json={"fault": fault, "count": args.jobs})

@@ -93,9 +93,11 @@ def main() -> None:
                 "-c",
                 "from django.contrib.auth import get_user_model;"
                 "from django.contrib.sessions.backends.db import SessionStore;"
+                "from lipsync_site.workspaces.services import create_workspace;"
                 "u = get_user_model().objects.create_user('bench', password='bench-bench-bench');"
+                "create_workspace(name='Upload benchmark', owner=u, personal=True);"
                 "s = SessionStore(); s['_auth_user_id'] = str(u.pk);"
-                "s['_auth_user_backend'] = 'django.contrib.auth.backends.ModelBackend';"
+                "s['_auth_user_backend'] = 'allauth.account.auth_backends.AuthenticationBackend';"
                 "s['_auth_user_hash'] = u.get_session_auth_hash(); s.create(); print(s.session_key)",
                 capture=True,
             )
@@ -122,6 +124,7 @@ def main() -> None:
                     warm.read()
                     if warm.status == 200:
                         break
+                    raise SystemExit(f"the form answered HTTP {warm.status} ({warm.getheader('Location')}), not 200")
                 except OSError:
                     time.sleep(0.2)
             else:

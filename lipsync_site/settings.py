@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "django_q",
+    "health_check",
     "allauth",
     "allauth.account",
     "allauth.mfa",
@@ -63,17 +64,22 @@ INSTALLED_APPS = [
     "lipsync_site.moderation",
     "lipsync_site.api",
     "lipsync_site.demo",
+    "lipsync_site.monitoring",
     # django-ninja's interactive docs, served from our static files (no CDN).
     "ninja",
 ]
 
 MIDDLEWARE = [
+    # First: counts and times every request for /metrics.
+    "lipsync_site.monitoring.middleware.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Before any middleware or view reads the body (CSRF reads the form).
+    "lipsync_site.media.request_limits.RequestSizeLimitMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -145,8 +151,36 @@ STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
 # MEDIA_URL is never served directly: every byte of user media goes through a signed link.
 MEDIA_URL = "/never-served/"
+# Media live on the local filesystem (MEDIA_ROOT) unless an S3-compatible bucket is named:
+# then every machine reads and writes the same objects through django-storages, and nothing
+# assumes the machine that received an upload is the one that renders it.
+S3_BUCKET = env_str("S3_BUCKET")
+S3_PRESIGNED_SECONDS = env_int("S3_PRESIGNED_SECONDS", 300)
+MEDIA_STORAGE = (
+    {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": S3_BUCKET,
+            "endpoint_url": env_str("S3_ENDPOINT_URL") or None,
+            "region_name": env_str("S3_REGION") or None,
+            "access_key": env_str("S3_ACCESS_KEY_ID") or None,
+            "secret_key": env_str("S3_SECRET_ACCESS_KEY") or None,
+            # Objects are private; a download is a presigned URL valid this long.
+            "default_acl": None,
+            "querystring_auth": True,
+            "querystring_expire": S3_PRESIGNED_SECONDS,
+            "file_overwrite": False,
+            "signature_version": "s3v4",
+            "addressing_style": env_str("S3_ADDRESSING_STYLE", "path"),
+            # Reading an object spools it to a temporary file past this size, not to memory.
+            "max_memory_size": 8 * 1024 * 1024,
+        },
+    }
+    if S3_BUCKET
+    else {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+)
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": MEDIA_STORAGE,
     "staticfiles": {
         "BACKEND": (
             "whitenoise.storage.CompressedManifestStaticFilesStorage"
@@ -168,6 +202,15 @@ FILE_UPLOAD_HANDLERS = [
 ]
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 MEDIA_UPLOAD_MAX_BYTES = env_int("MEDIA_UPLOAD_MAX_BYTES", 512 * 1024 * 1024)
+# All the files of one request together (a video, a portrait, up to ten voices, evidence).
+MEDIA_REQUEST_MAX_BYTES = env_int("MEDIA_REQUEST_MAX_BYTES", 1024 * 1024 * 1024)
+# Where workers take local copies of stored media to probe, render or check (removed after).
+# Empty: VAR_DIR/scratch. Each machine has its own; nothing in it outlives the task.
+MEDIA_SCRATCH_DIR = env_str("MEDIA_SCRATCH_DIR")
+# Filesystem storage behind nginx: downloads answer with X-Accel-Redirect to this internal
+# location (deploy/nginx.conf) instead of streaming the bytes through a Python worker.
+MEDIA_SERVED_BY_PROXY = env_bool("MEDIA_SERVED_BY_PROXY", False)
+MEDIA_PROXY_LOCATION = env_str("MEDIA_PROXY_LOCATION", "/_protected_media/").rstrip("/") + "/"
 MEDIA_PROBE_TIMEOUT_SECONDS = env_float("MEDIA_PROBE_TIMEOUT_SECONDS", 20.0)
 
 # --- Security ---------------------------------------------------------------------------
@@ -187,8 +230,14 @@ SESSION_COOKIE_HTTPONLY = True
 
 # --- Background work (django-q2) --------------------------------------------------------
 REDIS_URL = env_str("REDIS_URL")
+# The site's name on the broker (its queues and stats); Q_CLUSTER_NAME, read by django-q2
+# itself, picks which cluster a qcluster process runs (the main one or an ALT_CLUSTERS one).
+Q_SITE_NAME = env_str("Q_SITE_NAME", "lipsync")
+# Local renders have a cluster of their own (its own Procfile line), so a long render never
+# holds a worker that a provider's submit, poll or collect needs.
+Q_RENDER_CLUSTER = f"{Q_SITE_NAME}-renders"
 Q_CLUSTER = {
-    "name": env_str("Q_CLUSTER_NAME", "lipsync"),
+    "name": Q_SITE_NAME,
     "workers": env_int("Q_WORKERS", 2),
     # timeout must stay below retry, or a long task is handed out again while it runs.
     "timeout": env_int("Q_TIMEOUT", 1800),
@@ -203,12 +252,21 @@ Q_CLUSTER = {
     "sync": env_bool("Q_SYNC", False),
     "poll": 0.5,
 }
+Q_CLUSTER["ALT_CLUSTERS"] = {
+    Q_RENDER_CLUSTER: {
+        "workers": env_int("Q_RENDER_WORKERS", 1),
+        "timeout": env_int("Q_RENDER_TIMEOUT", Q_CLUSTER["timeout"]),
+        "retry": env_int("Q_RENDER_RETRY", Q_CLUSTER["retry"]),
+    }
+}
 if REDIS_URL:
     Q_CLUSTER["redis"] = REDIS_URL
 else:
     Q_CLUSTER["orm"] = "default"
 if Q_CLUSTER["timeout"] >= Q_CLUSTER["retry"]:
     raise ImproperlyConfigured("Q_TIMEOUT must be below Q_RETRY")
+if Q_CLUSTER["ALT_CLUSTERS"][Q_RENDER_CLUSTER]["timeout"] >= Q_CLUSTER["ALT_CLUSTERS"][Q_RENDER_CLUSTER]["retry"]:
+    raise ImproperlyConfigured("Q_RENDER_TIMEOUT must be below Q_RENDER_RETRY")
 
 # --- Shared cache (login throttling, allauth's rate limits) -----------------------------
 # Every web process must see the same counters, so never a per-process cache: Redis when
@@ -223,6 +281,10 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "django_cache"}}
+
+# --- Health and metrics -----------------------------------------------------------------
+# /health/ turns red when no tracker has ticked for this long.
+TRACKER_STALE_SECONDS = env_float("TRACKER_STALE_SECONDS", 60.0)
 
 # --- Accounts: django-allauth, two-factor, login throttling (issue 12) -------------------
 # Every sign-in (the site's form and /admin/, which redirects to it) goes through

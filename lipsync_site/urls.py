@@ -23,4 +23,5 @@ urlpatterns = [
     path("api/v1/<path:rest>", api_views.unknown_endpoint),
     path("api/docs", api_views.docs, name="api-docs"),
     path("admin/", admin.site.urls),
+    path("", include("lipsync_site.monitoring.urls")),
 ]

@@ -4,6 +4,7 @@ from django.contrib.auth import get_user_model
 from lipsync_site.credits.services import grant_credits
 from lipsync_site.workspaces.services import create_workspace
 from tests import mediafactory
+from tests.objectstore import *  # noqa: F403 (fixtures: s3_server, s3_storage, media_storage)
 
 
 @pytest.fixture(autouse=True)

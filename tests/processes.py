@@ -31,20 +31,28 @@ class Workers:
         self.procs: dict[str, subprocess.Popen] = {}
         self.starts = 0
 
-    def start(self, name: str, *args: str) -> None:
+    def start(self, name: str, *args: str, env: dict[str, str] | None = None) -> None:
         self.starts += 1
         log = open(self.logdir / f"{name}-{self.starts}.log", "wb")  # noqa: SIM115 (closed with the process)
         self.procs[name] = subprocess.Popen(
             [sys.executable, "manage.py", *args],
             cwd=ROOT,
-            env=self.env,
+            env={**self.env, **(env or {})},
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
 
     def start_cluster(self) -> None:
+        """The main cluster and the render cluster, as the Procfile runs them."""
         self.start("qcluster", "qcluster")
+        self.start_render_cluster()
+
+    def start_render_cluster(self) -> None:
+        if "renders" in self.procs and self.procs["renders"].poll() is None:
+            return  # still running (only the main cluster was killed)
+        site = self.env.get("Q_SITE_NAME") or "lipsync"
+        self.start("renders", "qcluster", env={"Q_CLUSTER_NAME": f"{site}-renders"})
 
     def start_tracker(self) -> None:
         self.start("tracker", "track_jobs", "--concurrency", "2", "--sweep-every", "0.5")

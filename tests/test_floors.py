@@ -19,6 +19,7 @@ FLOORS = {
     "jobs": 4,
     "moderation": 5,
     "api": 5,
+    "monitoring": 5,  # health and metrics read jobs and providers
     "demo": 6,  # the demo seed uses every app
 }
 

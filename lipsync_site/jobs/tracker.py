@@ -27,6 +27,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import IntegrityError, close_old_connections, connection, connections, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -39,6 +40,16 @@ from lipsync_site.jobs.workflow.poll import poll_job
 from lipsync_site.providers.registry import get_provider
 
 logger = logging.getLogger(__name__)
+
+# When a tracker last ticked (unix time), in the cache every process shares.
+LAST_TICK_KEY = "jobs:tracker:last_tick"
+TICK_RECORD_EVERY = 5.0
+
+
+def last_tick_age() -> float | None:
+    """Seconds since any tracker last ticked; None when none ever has."""
+    last = cache.get(LAST_TICK_KEY)
+    return None if last is None else max(0.0, time.time() - float(last))
 
 
 def _tidy_connections() -> None:
@@ -154,6 +165,7 @@ class Tracker:
             ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="tracker-poll") if concurrency > 1 else None
         )
         self._stopping = threading.Event()
+        self._tick_recorded = 0.0
 
     def stop(self) -> None:
         self._stopping.set()
@@ -224,7 +236,20 @@ class Tracker:
             report.polled += 1
             report.lags.append(lag)
             report.outcomes[outcome] = report.outcomes.get(outcome, 0) + 1
+        self._record_tick()
         return report
+
+    def _record_tick(self) -> None:
+        """Say in the shared cache that a tracker is alive (the health check reads it);
+        at most every few seconds per tracker, so a busy loop does not write on each tick."""
+        now = time.time()
+        if now - self._tick_recorded < TICK_RECORD_EVERY:
+            return
+        try:
+            cache.set(LAST_TICK_KEY, now, timeout=None)
+            self._tick_recorded = now
+        except Exception:  # a cache outage must not stop polling; /health/ shows it anyway
+            logger.warning("Could not record the tracker's tick", exc_info=True)
 
     def seconds_until_due(self) -> float:
         """How long the loop may sleep: until the next job is due (at most a second)."""

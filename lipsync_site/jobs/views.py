@@ -50,8 +50,13 @@ from lipsync_site.media.serving import serve_asset
 from lipsync_site.providers import syncso
 from lipsync_site.providers.catalog import InputShape
 from lipsync_site.view_access import public_view
-from lipsync_site.workspaces.access import require_access_to, workspace_required
-from lipsync_site.workspaces.roles import Capability
+from lipsync_site.workspaces.access import (
+    object_workspace_required,
+    require_access_to,
+    require_role,
+    workspace_required,
+)
+from lipsync_site.workspaces.roles import Capability, role_can
 
 logger = logging.getLogger(__name__)
 
@@ -333,22 +338,21 @@ def job_detail(request, job_id):
     return render(request, "jobs/detail.html", context)
 
 
-@workspace_required(Capability.VIEW)
+@object_workspace_required(Capability.VIEW)
 @require_GET
 @vary_on_headers("HX-Request")
 def job_status(request, job_id):
-    """The polled fragment, the hottest path: one narrow query while the job is in flight,
-    and 304 when nothing it shows has changed (its ETag). Once the job is finished the
-    final state (player, download) is rendered with 286, so htmx swaps it in and stops."""
+    """The polled fragment, the hottest path: one narrow query (the job's columns it shows
+    and the user's role in its workspace) while the job is in flight, and 304 when nothing it
+    shows has changed (its ETag). Once the job is finished the final state (player,
+    download) is rendered with 286, so htmx swaps it in and stops."""
     try:
-        job = selectors.status_snapshot(job_id)
-    except ValidationError:
+        job = selectors.status_snapshot(job_id, request.user)
+    except (ValidationError, ValueError):
         job = None
-    if job is None:
-        raise Http404
-    # Another workspace's job is a 404; the current workspace's costs no query.
-    access = require_access_to(request, job.workspace_id, Capability.VIEW)
-    can_act = access.can(Capability.CREATE_JOBS)
+    # Another workspace's job (or none) is a 404; the role decides what the user may do.
+    require_role(job.member_role if job is not None else None, Capability.VIEW)
+    can_act = role_can(job.member_role, Capability.CREATE_JOBS)
     if job.status in TERMINAL:
         job = selectors.finished_job(request.user, job_id)
         # The last poll also brings the page's credits line up to date (charged or released).

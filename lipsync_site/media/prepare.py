@@ -8,28 +8,28 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 from django.conf import settings
 
 from lipsync_site.media.models import Asset
 from lipsync_site.media.probe import MediaRejected
+from lipsync_site.media.scratch import local_copy, scratch_dir
 
 
 def prepare_voice(*, voice: Asset, target_seconds: float) -> Asset:
     """A derived WAV of ``voice`` lasting exactly ``target_seconds``. Raises MediaRejected."""
     from lipsync_site.media.services import store_file
 
-    with tempfile.TemporaryDirectory() as workdir:
-        target = Path(workdir) / "voice.wav"
+    with scratch_dir() as workdir, local_copy(voice) as source:
+        target = workdir / "voice.wav"
         try:
             completed = subprocess.run(
                 [
                     sys.executable,
                     "-m",
                     "lipsync_site.media.prepare_worker",
-                    voice.file.path,
+                    str(source),
                     str(target),
                     f"{target_seconds:.3f}",
                 ],

@@ -1,15 +1,25 @@
-"""Streaming stored files with HTTP Range support.
+"""Handing out a stored file once its signed link has been checked.
 
-Django's FileResponse answers every request with the whole file, so a <video> element
-cannot seek. This serves single byte ranges (206), refuses unsatisfiable ones (416), and
-never reads the file whole into memory.
+Three ways, one per deployment, none of which reads the file whole into memory:
+
+- S3 storage: a redirect to a presigned URL of the object, valid ``S3_PRESIGNED_SECONDS``,
+  which carries its own ``Content-Disposition`` and ``Content-Type``; the bucket serves
+  the bytes and the ranges.
+- Filesystem storage behind nginx (``MEDIA_SERVED_BY_PROXY``): an empty answer whose
+  ``X-Accel-Redirect`` names the file under nginx's internal media location
+  (``deploy/nginx.conf``); nginx serves the bytes and the ranges.
+- Otherwise (development): streamed from Python with single byte ranges (206) and
+  unsatisfiable ones refused (416), since Django's FileResponse has no Range support and
+  a <video> element could not seek.
 """
 
 from __future__ import annotations
 
 import re
+from urllib.parse import quote
 
-from django.http import HttpResponse, StreamingHttpResponse
+from django.conf import settings
+from django.http import HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 from django.utils.http import content_disposition_header
 
 from lipsync_site.media.models import Asset
@@ -70,10 +80,52 @@ def _iter_file(fh, start: int, length: int):
         fh.close()
 
 
+def in_bucket(asset: Asset) -> bool:
+    """Whether the asset's storage is an object store that can presign URLs."""
+    from storages.backends.s3 import S3Storage
+
+    return isinstance(asset.file.storage, S3Storage)
+
+
 def serve_asset(request, asset: Asset, *, as_attachment: bool) -> HttpResponse:
-    size = asset.file.size
     content_type = asset.content_type if asset.content_type in SAFE_TYPES else "application/octet-stream"
     filename = f"lipsync-{asset.id.hex[:8]}{asset.extension}"
+    disposition = content_disposition_header(as_attachment, filename)
+    if in_bucket(asset):
+        response = _presigned_redirect(asset, content_type=content_type, disposition=disposition)
+    elif settings.MEDIA_SERVED_BY_PROXY:
+        response = _accel_redirect(asset, content_type=content_type)
+    else:
+        response = _stream(request, asset, content_type=content_type)
+    response["Content-Disposition"] = disposition
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+
+def _presigned_redirect(asset: Asset, *, content_type: str, disposition: str) -> HttpResponse:
+    url = asset.file.storage.url(
+        asset.file.name,
+        parameters={"ResponseContentDisposition": disposition, "ResponseContentType": content_type},
+        expire=settings.S3_PRESIGNED_SECONDS,
+    )
+    response = HttpResponseRedirect(url)
+    # The URL is a short-lived credential: no cache may keep it past the checks.
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _accel_redirect(asset: Asset, *, content_type: str) -> HttpResponse:
+    # nginx keeps Content-Type, Content-Disposition and Cache-Control of this answer and
+    # serves the file (ranges included) from its internal location.
+    response = HttpResponse(content_type=content_type)
+    response["X-Accel-Redirect"] = settings.MEDIA_PROXY_LOCATION + quote(asset.file.name)
+    response["Cache-Control"] = "private, max-age=300"
+    return response
+
+
+def _stream(request, asset: Asset, *, content_type: str) -> HttpResponse:
+    size = asset.file.size
     header = request.headers.get("Range", "")
     byte_range = parse_range(header, size) if header else None
     if byte_range == "unsatisfiable":
@@ -91,8 +143,5 @@ def serve_asset(request, asset: Asset, *, as_attachment: bool) -> HttpResponse:
         if byte_range:
             response["Content-Range"] = f"bytes {start}-{end}/{size}"
     response["Accept-Ranges"] = "bytes"
-    response["Content-Disposition"] = content_disposition_header(as_attachment, filename)
-    response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, max-age=300"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return response

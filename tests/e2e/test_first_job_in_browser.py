@@ -30,7 +30,7 @@ def worker(live_server, settings, tmp_path):
         "DJANGO_SETTINGS_MODULE": "lipsync_site.settings",
         "REDIS_URL": "",
         # The same queue the live site enqueues on (its settings were read at start-up).
-        "Q_CLUSTER_NAME": settings.Q_CLUSTER["name"],
+        "Q_SITE_NAME": settings.Q_SITE_NAME,
         "LIPSYNC_VAR_DIR": str(settings.VAR_DIR),
         "MEDIA_ROOT": str(settings.MEDIA_ROOT),
         "PUBLIC_BASE_URL": live_server.url,

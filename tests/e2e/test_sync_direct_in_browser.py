@@ -27,7 +27,7 @@ def start_workers(live_server, settings, tmp_path, sync_sim, *, poll: bool) -> W
         **database_env(),
         "DJANGO_SETTINGS_MODULE": "lipsync_site.settings",
         "REDIS_URL": "",
-        "Q_CLUSTER_NAME": settings.Q_CLUSTER["name"],
+        "Q_SITE_NAME": settings.Q_SITE_NAME,
         "LIPSYNC_VAR_DIR": str(settings.VAR_DIR),
         "MEDIA_ROOT": str(settings.MEDIA_ROOT),
         "PUBLIC_BASE_URL": live_server.url,

@@ -54,7 +54,7 @@ def workers(site, runcomfy_sim, settings, tmp_path, broker):
         **database_env(),
         "DJANGO_SETTINGS_MODULE": "lipsync_site.settings",
         "REDIS_URL": broker,
-        "Q_CLUSTER_NAME": f"killtest-{uuid.uuid4().hex[:8]}",  # a queue of its own on a shared Redis
+        "Q_SITE_NAME": f"killtest-{uuid.uuid4().hex[:8]}",  # a queue of its own on a shared Redis
         "LIPSYNC_VAR_DIR": str(settings.VAR_DIR),
         "MEDIA_ROOT": str(settings.MEDIA_ROOT),
         "PUBLIC_BASE_URL": settings.PUBLIC_BASE_URL,

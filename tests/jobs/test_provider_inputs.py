@@ -90,3 +90,24 @@ def test_a_link_for_an_unknown_job_is_a_404(client, job):
     )
     assert client.get(reverse("jobs:input", kwargs={"token": token, "filename": "input.wav"})).status_code == 404
     end(job)
+
+
+def test_with_s3_media_a_valid_link_redirects_to_a_short_lived_presigned_url(s3_storage, make_job, client, settings):
+    import httpx
+
+    job = make_job()
+    assert job.voice.file.name in s3_storage.names()
+    url = path_of(provider_input_url(job.voice, job_id=job.pk))
+    response = client.get(url)
+    assert response.status_code == 302 and response["Cache-Control"] == "private, no-store"
+    presigned = response["Location"]
+    assert presigned.startswith(s3_storage.endpoint) and f"X-Amz-Expires={settings.S3_PRESIGNED_SECONDS}" in presigned
+    fetched = httpx.get(presigned, trust_env=False)
+    assert fetched.status_code == 200 and fetched.content == job.voice.file.open("rb").read()
+    assert fetched.headers["content-type"] == "audio/wav"
+    assert fetched.headers["content-disposition"].startswith("inline")
+    assert job.events.filter(kind=EventKind.INPUT_FETCHED).exists()
+    # The same checks as ever come first: a revoked link redirects nowhere.
+    revoke_links(asset_ids=[job.voice.pk])
+    assert client.get(url).status_code == 404
+    end(job)

@@ -11,7 +11,6 @@ fails the job: the output exists and was paid for."""
 from __future__ import annotations
 
 import logging
-import tempfile
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -29,6 +28,7 @@ from lipsync_site.media import lipsync_check
 from lipsync_site.media.lipsync_check import check_output
 from lipsync_site.media.models import Asset
 from lipsync_site.media.probe import MediaRejected
+from lipsync_site.media.scratch import local_copies, scratch_dir
 from lipsync_site.media.services import store_file
 from lipsync_site.providers.base import InputRejected, ProviderError, RetryableError
 from lipsync_site.providers.registry import get_provider
@@ -116,10 +116,8 @@ def _fetch(job: Job, lease: Lease, provider) -> tuple[Asset, dict]:
     outputs = [output for output in provider.outputs(job.provider_request_id) if output.kind == "video"]
     if not outputs:
         raise InputRejected(Say.NO_VIDEO)
-    scratch = Path(settings.VAR_DIR) / "scratch"
-    scratch.mkdir(parents=True, exist_ok=True)
-    with lease.heartbeat(job.pk), tempfile.TemporaryDirectory(dir=scratch) as workdir:
-        target = Path(workdir) / "output.bin"
+    with lease.heartbeat(job.pk), scratch_dir() as workdir:
+        target = workdir / "output.bin"
         provider.download(outputs[0], target, max_bytes=settings.PROVIDER_DOWNLOAD_MAX_BYTES)
         asset = store_file(
             owner=job.owner,
@@ -129,7 +127,7 @@ def _fetch(job: Job, lease: Lease, provider) -> tuple[Asset, dict]:
             origin=Asset.Origin.OUTPUT,
             original_name="",
         )
-        return asset, _output_check(job, target, Path(workdir))
+        return asset, _output_check(job, target, workdir)
 
 
 def _fail(job: Job, lease: Lease, message: str, *, actor: str = "worker", payload=None) -> None:
@@ -144,8 +142,8 @@ def _output_check(job: Job, video: Path, workdir: Path) -> dict:
     A check that cannot run must not cost the user their output: it is logged and skipped.
     """
     try:
-        voice = Path(job.voice.file.path) if job.voice_id else None
-        check = check_output(video, voice, speaker=job.options.get("speaker_box"))
+        with local_copies(job.voice if job.voice_id else None) as (voice,):
+            check = check_output(video, voice, speaker=job.options.get("speaker_box"))
         fields = {
             "lipsync_score": check.score if check.face_found else 0.0,
             "mouth_moving": check.mouth_moving,

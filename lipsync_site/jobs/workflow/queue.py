@@ -32,11 +32,31 @@ class Task(enum.StrEnum):
 
 
 def enqueue_after_commit(task: Task, job_id) -> None:
-    """Run ``task`` for the job once the current transaction commits (at once outside one)."""
+    """Run ``task`` for the job once the current transaction commits (at once outside one).
+    A submit that renders on this machine goes to the render cluster's queue."""
     key = str(job_id)
-    transaction.on_commit(
-        lambda: async_task(f"lipsync_site.jobs.tasks.{task.value}", key, task_name=f"{task.value} {key}")
-    )
+
+    def enqueue():
+        cluster = cluster_for(task, key)
+        extra = {"cluster": cluster} if cluster else {}
+        async_task(f"lipsync_site.jobs.tasks.{task.value}", key, task_name=f"{task.value} {key}", **extra)
+
+    transaction.on_commit(enqueue)
+
+
+def cluster_for(task: Task, job_id: str) -> str | None:
+    """The render cluster for a local render (the submit of a local route), else None (the
+    main cluster): a render can take minutes, and must not hold up providers' steps."""
+    if task != Task.SUBMIT:
+        return None
+    from lipsync_site.providers.catalog import catalog_route
+
+    route_id = Job.objects.filter(pk=job_id).values_list("route_id", flat=True).first()
+    try:
+        runs_here = route_id is not None and catalog_route(route_id).provider == "local"
+    except LookupError:
+        return None
+    return settings.Q_RENDER_CLUSTER if runs_here else None
 
 
 _ANY = object()

@@ -10,7 +10,6 @@ import contextlib
 import logging
 import time
 from datetime import timedelta
-from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
@@ -26,6 +25,7 @@ from lipsync_site.jobs.workflow.queue import may_start
 from lipsync_site.jobs.workflow.settle import settle
 from lipsync_site.media import links
 from lipsync_site.media.models import Asset
+from lipsync_site.media.scratch import local_copy
 from lipsync_site.providers.base import (
     AccountProblem,
     InputFile,
@@ -75,11 +75,13 @@ def submit_job(job_id) -> None:
     # A provider that dedupes resends compares the whole request: its input links must be
     # the very ones of the first attempt (they expire an hour after it).
     issued_at = _first_submitted_at(job) if getattr(provider, "supports_idempotency_keys", False) else None
+    # The engine that runs here reads local scratch copies, removed once it is done.
+    scratch = contextlib.ExitStack()
     try:
         inputs = SubmitInputs(
-            video=_input_file(job.source_video, job, route, issued_at),
-            image=_input_file(job.portrait, job, route, issued_at),
-            audio=_input_file(job.voice, job, route, issued_at),
+            video=_input_file(job.source_video, job, route, issued_at, scratch),
+            image=_input_file(job.portrait, job, route, issued_at, scratch),
+            audio=_input_file(job.voice, job, route, issued_at, scratch),
             text=job.script,
             prompt=job.prompt,
         )
@@ -136,6 +138,8 @@ def submit_job(job_id) -> None:
         logger.exception("Submitting job %s failed", job.pk)
         _fail(job, lease, Say.GENERIC_FAILURE, kind=EventKind.SUBMIT_FAILED)
         return
+    finally:
+        scratch.close()
     _accepted(job, lease, request_id, runs_here=runs_here)
 
 
@@ -162,11 +166,14 @@ def _speaker_box(job: Job, route: Route) -> tuple[float, float, float, float] | 
     return tuple(box) if box and route.speaker_choice else None
 
 
-def _input_file(asset: Asset | None, job: Job, route: Route, issued_at: float | None = None) -> InputFile | None:
+def _input_file(
+    asset: Asset | None, job: Job, route: Route, issued_at: float | None, scratch: contextlib.ExitStack
+) -> InputFile | None:
     if asset is None:
         return None
     if route.provider == "local":
-        return InputFile(path=Path(asset.file.path), content_type=asset.content_type, duration=asset.duration_seconds)
+        path = scratch.enter_context(local_copy(asset))
+        return InputFile(path=path, content_type=asset.content_type, duration=asset.duration_seconds)
     return InputFile(
         url=provider_input_url(asset, job_id=job.id, issued_at=issued_at),
         content_type=asset.content_type,
