@@ -77,7 +77,7 @@ def worker(live_server, settings):
         **WORKER_ENV,
         "DJANGO_SETTINGS_MODULE": "lipsync_site.settings",
         "REDIS_URL": "",
-        "Q_CLUSTER_NAME": settings.Q_CLUSTER["name"],
+        "Q_SITE_NAME": settings.Q_SITE_NAME,  # the queue the live site enqueues on
         "LIPSYNC_VAR_DIR": str(settings.VAR_DIR),
         "MEDIA_ROOT": str(settings.MEDIA_ROOT),
         "PUBLIC_BASE_URL": live_server.url,
