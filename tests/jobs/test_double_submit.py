@@ -70,3 +70,31 @@ def test_a_refused_start_keeps_its_key_for_the_corrected_one(owner_client, owner
 def test_a_fresh_form_gets_a_fresh_key(owner_client):
     keys = {hidden(owner_client.get(reverse("jobs:new")).content.decode(), "once")[0] for _ in range(2)}
     assert len(keys) == 2
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_double_click_racing_itself_creates_one_job(live_server, owner, clip, voice):
+    """Two Starts of one form at the same moment, over real HTTP: the second waits on the
+    key's row and answers with the first one's job."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import httpx
+    from django.test import Client
+
+    browser = Client()
+    browser.force_login(owner)
+    data = {**checked(browser, clip, voice), **consent()}
+    cookies = {"sessionid": browser.cookies["sessionid"].value, "csrftoken": "x" * 32}
+    headers = {"X-CSRFToken": "x" * 32, "Referer": live_server.url}
+
+    def start(_):
+        with httpx.Client(base_url=live_server.url, cookies=cookies, headers=headers, trust_env=False) as http:
+            return http.post(reverse("jobs:new"), data=data)
+
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        answers = list(pool.map(start, range(3)))
+    job = Job.objects.get()
+    assert [answer.status_code for answer in answers] == [302] * 3, [answer.text[:300] for answer in answers]
+    assert {answer.headers["Location"] for answer in answers} == {reverse("jobs:detail", args=[job.id])}
+    assert Hold.objects.count() == 1
