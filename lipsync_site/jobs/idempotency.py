@@ -91,3 +91,12 @@ def once(*, workspace, origin: str, key: str, fingerprint: str) -> Iterator[Clai
         yield claim
         if not claim.recorded:
             transaction.set_rollback(True)
+
+
+def forget_expired(now=None, *, batch: int = 1000) -> int:
+    """Delete keys older than a day (the sweep calls this); returns how many."""
+    cutoff = (now or timezone.now()) - KEEP_FOR
+    expired = list(IdempotencyKey.objects.filter(created_at__lt=cutoff).values_list("pk", flat=True)[:batch])
+    if expired:
+        IdempotencyKey.objects.filter(pk__in=expired).delete()
+    return len(expired)

@@ -98,3 +98,17 @@ def test_a_double_click_racing_itself_creates_one_job(live_server, owner, clip, 
     assert [answer.status_code for answer in answers] == [302] * 3, [answer.text[:300] for answer in answers]
     assert {answer.headers["Location"] for answer in answers} == {reverse("jobs:detail", args=[job.id])}
     assert Hold.objects.count() == 1
+
+
+def test_the_sweep_forgets_keys_after_a_day(owner_client, owner, clip, voice):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from lipsync_site.jobs.models import IdempotencyKey
+    from lipsync_site.jobs.sweep import sweep
+
+    owner_client.post(reverse("jobs:new"), {**checked(owner_client, clip, voice), **consent()})
+    assert sweep()["expired_keys"] == 0 and IdempotencyKey.objects.count() == 1
+    assert sweep(timezone.now() + timedelta(hours=25))["expired_keys"] == 1
+    assert not IdempotencyKey.objects.exists()
