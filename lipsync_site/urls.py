@@ -5,6 +5,8 @@ from django.views.decorators.cache import cache_page
 from django.views.generic import RedirectView
 from django.views.i18n import JavaScriptCatalog
 
+from lipsync_site.api import views as api_views
+from lipsync_site.api.endpoints import api
 from lipsync_site.view_access import public_view
 
 # The admin signs in through the site's own sign-in (allauth): the same rate limits, the
@@ -19,6 +21,10 @@ urlpatterns = [
     path("jobs/", include("lipsync_site.jobs.urls")),
     path("credits/", include("lipsync_site.credits.urls")),
     path("media/", include("lipsync_site.media.urls")),
+    path("workspaces/api/", include("lipsync_site.api.urls")),
+    path("api/v1/", api.urls),
+    path("api/v1/<path:rest>", api_views.unknown_endpoint),
+    path("api/docs", api_views.docs, name="api-docs"),
     path("admin/", admin.site.urls),
     path("", include("lipsync_site.monitoring.urls")),
     # The words studio.js shows, in the page's language (cached by the browser per language).
