@@ -89,3 +89,19 @@ def test_a_job_made_in_chinese_is_attested_in_chinese_and_the_moderator_sees_bot
     assert "shown in 简体中文" in queue or "shown in Simplified Chinese" in queue
     assert texts.wording(language="zh-hans").likeness in queue
     assert texts.wording(language="en").likeness in queue
+
+
+def test_the_apis_consent_wording_follows_the_requests_language(team):
+    from django.test import Client
+
+    from lipsync_site.api.services import create_token
+
+    token = create_token(
+        workspace=team.workspace, created_by=team.owner, name="pipeline", scopes=["read"], expires_at=None
+    )
+    chinese = Client(HTTP_AUTHORIZATION=f"Bearer {token.secret}", HTTP_ACCEPT_LANGUAGE="zh-CN")
+    english = Client(HTTP_AUTHORIZATION=f"Bearer {token.secret}")
+    said_zh = chinese.get("/api/v1/consent").json()["by_shape"]["video_audio"]
+    said_en = english.get("/api/v1/consent").json()["by_shape"]["video_audio"]
+    assert said_zh["likeness"] == texts.wording("video", "recording", language="zh-hans").likeness
+    assert said_en["likeness"] == texts.wording("video", "recording", language="en").likeness
