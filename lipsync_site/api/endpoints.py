@@ -337,7 +337,7 @@ def _checked_form(access: TokenAccess, choice: schemas.MediaChoice, consent: sch
 def _offer(offer) -> schemas.Offer:
     return schemas.Offer(
         route=offer.route.id,
-        label=offer.route.label,
+        label=str(offer.route.label),
         fits=offer.fits,
         problems=list(offer.problems),
         credits=offer.credits,

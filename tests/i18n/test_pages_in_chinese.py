@@ -45,6 +45,10 @@ NOT_PAGES = {
     "javascript-catalog",
     "monitoring:health",
     "monitoring:metrics",
+    # The API is for programs: JSON, and django-ninja's interactive docs (Swagger UI's own
+    # English) for the developers writing them.
+    "api-docs",
+    "api/v1/<path:rest>",
 }
 
 
