@@ -32,7 +32,7 @@ def nginx_binary() -> str:
     return path
 
 
-def wait_for(url: str, proc: subprocess.Popen, log: Path, timeout: float = 30.0) -> None:
+def wait_for(url: str, proc: subprocess.Popen, log: Path, timeout: float = 90.0) -> None:
     deadline = time.monotonic() + timeout
     while True:
         try:
