@@ -62,8 +62,11 @@ INSTALLED_APPS = [
     "lipsync_site.providers",
     "lipsync_site.jobs",
     "lipsync_site.moderation",
+    "lipsync_site.api",
     "lipsync_site.demo",
     "lipsync_site.monitoring",
+    # django-ninja's interactive docs, served from our static files (no CDN).
+    "ninja",
 ]
 
 MIDDLEWARE = [
@@ -326,6 +329,24 @@ if TRUSTED_PROXY_COUNT:
 
 # --- Workspaces (issue 12) -----------------------------------------------------------------
 WORKSPACE_INVITATION_MAX_AGE_SECONDS = env_int("WORKSPACE_INVITATION_MAX_AGE_SECONDS", 7 * 24 * 3600)
+
+# --- The token API and webhooks (issue 16) ------------------------------------------------
+# Requests per token, counted in the shared cache ("120/min"; also /s, /h, /d).
+API_RATE_LIMIT = env_str("API_RATE_LIMIT", "120/min")
+# How long a download link handed to an API client works.
+API_LINK_MAX_AGE_SECONDS = env_int("API_LINK_MAX_AGE_SECONDS", 3600)
+WEBHOOK_TIMEOUT_SECONDS = env_float("WEBHOOK_TIMEOUT_SECONDS", 5.0)
+# Delays before each retry of a failed delivery: about a day in all, then we give up.
+WEBHOOK_RETRY_DELAYS_SECONDS = [
+    float(value)
+    for value in env_list(
+        "WEBHOOK_RETRY_DELAYS_SECONDS", ["30", "120", "600", "1800", "3600", "10800", "21600", "43200"]
+    )
+]
+# Server-side request forgery guard: https only, and no private, loopback or link-local
+# receiver, in production; development and tests send to loopback.
+WEBHOOK_REQUIRE_HTTPS = env_bool("WEBHOOK_REQUIRE_HTTPS", PRODUCTION)
+WEBHOOK_ALLOW_PRIVATE = env_bool("WEBHOOK_ALLOW_PRIVATE", not PRODUCTION)
 
 # --- Product knobs ----------------------------------------------------------------------
 SIGNUP_DEMO_CREDITS = env_int("SIGNUP_DEMO_CREDITS", 1000)

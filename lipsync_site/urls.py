@@ -3,6 +3,9 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from lipsync_site.api import views as api_views
+from lipsync_site.api.endpoints import api
+
 # The admin signs in through the site's own sign-in (allauth): the same rate limits, the
 # same lockout and the same second factor, instead of a password-only form of its own.
 admin.site.login = secure_admin_login(admin.site.login)
@@ -15,6 +18,10 @@ urlpatterns = [
     path("jobs/", include("lipsync_site.jobs.urls")),
     path("credits/", include("lipsync_site.credits.urls")),
     path("media/", include("lipsync_site.media.urls")),
+    path("workspaces/api/", include("lipsync_site.api.urls")),
+    path("api/v1/", api.urls),
+    path("api/v1/<path:rest>", api_views.unknown_endpoint),
+    path("api/docs", api_views.docs, name="api-docs"),
     path("admin/", admin.site.urls),
     path("", include("lipsync_site.monitoring.urls")),
 ]

@@ -402,3 +402,30 @@ class ProviderCallBudget(models.Model):
 
     def __str__(self):
         return f"{self.key}: {self.tokens:.1f} tokens"
+
+
+class IdempotencyKey(models.Model):
+    """A request that creates or spends, remembered for a day so a repeat gets the first
+    answer instead of a second job: the new-job form's one-time token, or an API client's
+    ``Idempotency-Key``. Unique per workspace and origin; see ``jobs.idempotency``."""
+
+    class Origin(models.TextChoices):
+        FORM = "form", "New-job form"
+        API = "api", "API"
+
+    workspace = models.ForeignKey("workspaces.Workspace", on_delete=models.CASCADE, related_name="+")
+    origin = models.CharField(max_length=8, choices=Origin)
+    key = models.CharField(max_length=255)
+    # What the first request asked for (a hash of its body): the same key with another body is refused.
+    fingerprint = models.CharField(max_length=64)
+    status_code = models.PositiveSmallIntegerField(default=200)
+    response = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "origin", "key"], name="jobs_idempotency_key_unique")
+        ]
+
+    def __str__(self):
+        return f"{self.origin} key {self.key}"

@@ -25,6 +25,7 @@ from django.db.models import Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from lipsync_site.jobs import idempotency
 from lipsync_site.jobs.models import EventKind, Job, Status
 from lipsync_site.jobs.workflow.leases import Lease, lease_free
 from lipsync_site.jobs.workflow.policy import POLLED_STATES, Say
@@ -153,4 +154,6 @@ def sweep(now=None) -> dict[str, int]:
         "time_limits": enforce_time_limits(now),
         "stalled_collections": requeue_stalled_collections(now),
         "requeued_submissions": requeue_forgotten_submissions(now),
+        # Not jobs: the new-job form's and the API's idempotency keys, kept for a day.
+        "expired_keys": idempotency.forget_expired(now),
     }

@@ -10,6 +10,8 @@ by ``workspace_required`` and ``require_access_to``."""
 from __future__ import annotations
 
 import logging
+import uuid
+from functools import partial
 
 from django.conf import settings
 from django.contrib import messages
@@ -33,19 +35,17 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HTMX_STOP_POLLING, HttpResponseClientRedirect
 
-from lipsync_site.consent.services import ConsentMissing
-from lipsync_site.credits.services import CreditsRefused, InsufficientCredits, SpendingCapReached
-from lipsync_site.jobs import selectors, services
+from lipsync_site.jobs import idempotency, selectors, services
 from lipsync_site.jobs.forms import MAX_VOICES, HistoryFilterForm, NewJobForm, ReviewForm
-from lipsync_site.jobs.models import TERMINAL, EventKind, Job
+from lipsync_site.jobs.models import TERMINAL, EventKind, IdempotencyKey, Job
 from lipsync_site.jobs.quote import BATCH_SHAPES, OPTIONAL_AUDIO_SHAPES, shape_inputs
 from lipsync_site.jobs.selectors import job_page_context, jobs_for, new_job_context
+from lipsync_site.jobs.submission import start_jobs
 from lipsync_site.jobs.workflow.cancel import request_cancel
 from lipsync_site.jobs.workflow.policy import CancelOutcome
 from lipsync_site.jobs.workflow.poll import settle_from_notice
 from lipsync_site.media import links
 from lipsync_site.media.intake import Intake, take_media
-from lipsync_site.media.probe import MediaRejected
 from lipsync_site.media.serving import serve_asset
 from lipsync_site.providers import syncso
 from lipsync_site.providers.catalog import InputShape
@@ -196,9 +196,11 @@ def job_new(request):
             form.errors.clear()
             context = new_job_context(workspace, request.user, form, intake)
             context["rerun"] = initial["rerun"]
+            context["once_key"] = uuid.uuid4().hex
             return render(request, "jobs/new.html", context)
         form = NewJobForm(initial={"shape": _chosen_shape(request.GET)})
-        return render(request, "jobs/new.html", new_job_context(workspace, request.user, form, Intake()))
+        context = {**new_job_context(workspace, request.user, form, Intake()), "once_key": uuid.uuid4().hex}
+        return render(request, "jobs/new.html", context)
 
     step = request.POST.get("step") or "start"
     shape = _chosen_shape(request.POST)
@@ -232,6 +234,8 @@ def job_new(request):
         for name in list(form.errors):
             if name not in MEDIA_FIELDS:
                 del form.errors[name]
+    # The same one-time key until the job(s) exist: a refused start may be corrected and sent again.
+    context["once_key"] = (request.POST.get("once") or "")[: idempotency.MAX_KEY_LENGTH] or uuid.uuid4().hex
     template = "jobs/new.html#job_form" if request.htmx else "jobs/new.html"
     status = 200
     if not request.htmx:  # htmx swaps only 2xx answers; the page itself says what went wrong
@@ -298,63 +302,28 @@ def _redirect(request, url: str):
 
 
 def _start(request, form, context) -> list[Job]:
-    """Create the job(s) if everything is in order; else add the reasons to the form."""
-    if context["no_route"]:
-        form.add_error(None, context["no_route"])
-    if not context["ready"]:
-        form.add_error(None, "Add the media this kind of job needs.")
-    for check in context["blocks"]:
-        form.add_error(None, f"{check.subject}: {check.reason}")
-    if context["speakers"] and not context["speaker_chosen"]:
-        asked = form.cleaned_data.get("speaker")
-        form.add_error(
-            None,
-            f"There is no face {asked} in the picture; choose one of the numbered faces."
-            if asked
-            else "Several people are in the picture: click the face of the one who speaks.",
-        )
-    chosen = context["chosen"]
-    wanted = form.data.get("route")
-    if chosen is not None and wanted and wanted != chosen.route.id:
-        form.add_error("route", "That route cannot take these inputs; see the reasons next to it.")
-    balance = context["balance"]
-    if chosen is not None and chosen.credits > balance["budget"]:
-        jobs = f"These {len(chosen.seconds)} jobs need" if len(chosen.seconds) > 1 else "This job needs"
-        if chosen.credits > balance["available"]:
-            form.add_error(None, f"{jobs} {chosen.credits} credits and the workspace has {balance['available']}.")
-        else:
-            form.add_error(
-                None,
-                f"{jobs} {chosen.credits} credits and your monthly cap leaves you {balance['cap_left']}; "
-                "ask an owner of the workspace to raise it.",
-            )
-    if form.voice == "optional" and context["voices"] and not form.cleaned_data.get("voice_provenance"):
-        form.add_error("voice_provenance", "Tell us whose voice is in your recording and what gives you the right.")
-    if form.errors or chosen is None:
-        return []
-    voices = context["voices"] or [None]
-    consents = form.consents(
-        len(voices),
-        evidence=context["intake"].evidence,
+    """Create the job(s) once per form (its one-time ``once`` key): a double click or a
+    resubmitted page gets the jobs the first submission made. Refusals go on the form."""
+    key = (request.POST.get("once") or "").strip()[: idempotency.MAX_KEY_LENGTH]
+    start = partial(
+        start_jobs,
+        form,
+        context,
+        owner=request.user,
+        workspace=request.access.workspace,
         ip_address=request.META.get("REMOTE_ADDR"),
         user_agent=request.headers.get("User-Agent", ""),
     )
-    inputs = form.job_inputs(route_id=chosen.route.id, video=context["video"], portrait=context["portrait"])
-    try:
-        return services.create_jobs_batch(
-            owner=request.user, workspace=request.access.workspace, inputs=inputs, voices=voices, consents=consents
-        )
-    except MediaRejected as exc:
-        form.add_error(None, exc.message)
-    except InsufficientCredits as exc:
-        form.add_error(None, f"This needs {exc.needed} credits and the workspace has {exc.available} available.")
-    except SpendingCapReached as exc:
-        form.add_error(None, f"This needs {exc.needed} credits: {exc}.")
-    except CreditsRefused as exc:
-        form.add_error(None, str(exc).capitalize() + ".")
-    except ConsentMissing as exc:
-        form.add_error(None, f"Consent is incomplete: {exc}.")
-    return []
+    if not key:
+        return start()
+    workspace = request.access.workspace
+    with idempotency.once(workspace=workspace, origin=IdempotencyKey.Origin.FORM, key=key, fingerprint="") as claim:
+        if claim.replay:
+            return list(Job.objects.filter(workspace=workspace, pk__in=claim.response["jobs"]).order_by("created_at"))
+        jobs = start()
+        if jobs:
+            claim.record(status_code=201, response={"jobs": [str(job.pk) for job in jobs]})
+        return jobs
 
 
 @workspace_required(Capability.VIEW)

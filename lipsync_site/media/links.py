@@ -14,6 +14,7 @@ from django.core import signing
 from django.urls import reverse
 
 from lipsync_site.media.models import Asset
+from lipsync_site.workspaces.models import Membership
 from lipsync_site.workspaces.selectors import is_member
 
 
@@ -22,8 +23,11 @@ class Purpose:
     DOWNLOAD = "download"  # attachment, for the signed-in member it was made for
     PROVIDER = "provider"  # public, fetched by a provider without cookies
     MODERATE = "moderate"  # a moderator judging consent: staff with the permission, not the owner
+    # Handed to an API token's holder (no session): the link is the permission, for a short
+    # while, and only while the member who made the token still belongs to the workspace.
+    API = "api"
 
-    ALL = (VIEW, DOWNLOAD, PROVIDER, MODERATE)
+    ALL = (VIEW, DOWNLOAD, PROVIDER, MODERATE, API)
 
 
 MODERATOR_PERMISSION = "consent.moderate_attestation"
@@ -38,6 +42,8 @@ def is_moderator(user) -> bool:
 def max_age_for(purpose: str) -> int:
     if purpose == Purpose.PROVIDER:
         return settings.PROVIDER_LINK_MAX_AGE_SECONDS
+    if purpose == Purpose.API:
+        return settings.API_LINK_MAX_AGE_SECONDS
     return settings.SIGNED_LINK_MAX_AGE_SECONDS
 
 
@@ -122,6 +128,13 @@ def resolve(token: str, purpose: str, *, user=None) -> tuple[Asset, LinkClaims]:
         if not is_moderator(user) or user.pk != claims.user_id:
             raise InvalidLink("not a moderator's link")
         return asset, claims
+    if purpose == Purpose.API:
+        if (
+            claims.user_id is None
+            or not Membership.objects.filter(workspace_id=asset.workspace_id, user_id=claims.user_id).exists()
+        ):
+            raise InvalidLink("the token's member left the workspace")
+        return asset, claims
     if purpose != Purpose.PROVIDER:
         # Bound to the user it was made for, who must still be a member of the asset's
         # workspace: a link forwarded, or kept by someone who left, stops working.
@@ -142,6 +155,12 @@ def user_url_by_id(asset_id, generation: int, purpose: str, *, user) -> str:
     those two columns of each poster rather than loading the assets)."""
     token = _token(asset_id, generation, purpose, user_id=user.pk)
     return reverse("media:file", kwargs={"purpose": purpose, "token": token})
+
+
+def api_url(asset: Asset, *, user_id: int) -> str:
+    """A download link for an API client: it works without a session or the token."""
+    token = make_token(asset, Purpose.API, user_id=user_id)
+    return reverse("media:file", kwargs={"purpose": Purpose.API, "token": token})
 
 
 def moderator_url(asset: Asset, *, user) -> str:

@@ -36,7 +36,9 @@ class RequestSizeLimitMiddleware:
 
     def _refuse(self, request):
         message = request_too_large_message()
-        if "application/json" in request.headers.get("Accept", ""):
+        if request.path.startswith("/api/"):  # the token API's error format (see lipsync_site.api.errors)
+            response = JsonResponse({"code": "upload_too_large", "message": message}, status=413)
+        elif "application/json" in request.headers.get("Accept", ""):
             response = JsonResponse({"error": message}, status=413)
         else:
             back = request.path if url_is_local(request.path) else "/"

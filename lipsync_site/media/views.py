@@ -12,12 +12,12 @@ def signed_file(request, purpose: str, token: str):
     """A user's own media (or, for the moderation queue, media under review) through a
     signed link: tampered, expired, revoked or another user's link is a 404 (never a
     hint that the file exists)."""
-    if purpose not in (links.Purpose.VIEW, links.Purpose.DOWNLOAD, links.Purpose.MODERATE):
+    if purpose not in (links.Purpose.VIEW, links.Purpose.DOWNLOAD, links.Purpose.MODERATE, links.Purpose.API):
         raise Http404
     try:
         asset, _ = links.resolve(token, purpose, user=request.user)
     except links.InvalidLink:
         raise Http404 from None
     # Documents (signed releases) are never shown inline: a PDF can carry scripts.
-    attachment = purpose == links.Purpose.DOWNLOAD or asset.kind == asset.Kind.DOCUMENT
+    attachment = purpose in (links.Purpose.DOWNLOAD, links.Purpose.API) or asset.kind == asset.Kind.DOCUMENT
     return serve_asset(request, asset, as_attachment=attachment)

@@ -7,6 +7,8 @@ from django.db.models import Q
 
 from lipsync_site.consent.models import Attestation, Decision
 from lipsync_site.consent.services import decide
+from lipsync_site.consent.signals import attestation_rejected
+from lipsync_site.jobs.models import Job
 from lipsync_site.jobs.workflow.review import admit_approved, stop_rejected
 from lipsync_site.media.services import revoke_links
 from lipsync_site.moderation.apps import MODERATOR_PERMISSIONS, MODERATORS_GROUP
@@ -56,4 +58,6 @@ def reject_attestation(*, attestation: Attestation, moderator, reason: str, refu
     stop_rejected(attestation_id=attestation.pk, reason=reason, actor=f"moderator:{moderator.pk}", refund=refund)
     if attestation.evidence_id:
         revoke_links(asset_ids=[attestation.evidence_id])
+    jobs = list(Job.objects.filter(attestation_id=attestation.pk).values_list("pk", "workspace_id"))
+    attestation_rejected.send(sender=Attestation, attestation=attestation, reason=reason, job_ids=jobs)
     return decision

@@ -17,4 +17,5 @@ def workspace(request):
         "switchable_memberships": memberships_of(user) if access else [],
         # Links a role cannot follow are not shown (the views refuse them regardless).
         "can_create_jobs": bool(access and access.can(Capability.CREATE_JOBS)),
+        "can_manage_api": bool(access and access.can(Capability.MANAGE_MEMBERS)),
     }

@@ -39,10 +39,17 @@ def _module(callback) -> str:
     return f"{target.__module__}.{target.__qualname__}"
 
 
+# The token API (django-ninja, namespace "api") takes no session: its own tests request every
+# operation with each scope, another workspace's token, revoked and expired ones (tests/api).
+TOKEN_API = "api:"
+
+
 def our_urls() -> dict[str, URLPattern]:
     urls = {}
     for name, pattern in _walk(get_resolver().url_patterns):
-        if not name.startswith("admin:") and not _module(pattern.callback).startswith(THIRD_PARTY_PREFIXES):
+        if not name.startswith(("admin:", TOKEN_API)) and not _module(pattern.callback).startswith(
+            THIRD_PARTY_PREFIXES
+        ):
             urls[name] = pattern
     return urls
 
@@ -105,8 +112,27 @@ def _job(team):
     return factories.make_job(team.member, video=video, voice=voice)
 
 
+def _delivery(team):
+    from lipsync_site.api.models import WebhookDelivery
+    from lipsync_site.api.services import create_webhook
+
+    endpoint = create_webhook(
+        workspace=team.workspace, created_by=team.owner, url="https://example.com/hook", events=["job.failed"]
+    )
+    return WebhookDelivery.objects.create(endpoint=endpoint, event="job.failed", payload={"id": "sample"})
+
+
+def _token(team):
+    from lipsync_site.api.services import create_token
+
+    return create_token(workspace=team.workspace, created_by=team.owner, name="t", scopes=["read"], expires_at=None)
+
+
 SAMPLES = {
     "membership_id": lambda team: team.membership("viewer").pk,
+    "token_id": lambda team: _token(team).token.pk,
+    "endpoint_id": lambda team: _delivery(team).endpoint_id,
+    "delivery_id": lambda team: _delivery(team).pk,
     "invitation_id": lambda team: _invitation(team).pk,
     "job_id": lambda team: _job(team).pk,
 }

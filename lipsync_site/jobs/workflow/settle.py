@@ -17,6 +17,7 @@ from django.db.models import Q
 
 from lipsync_site.credits.services import capture_hold, refund_hold, release_hold
 from lipsync_site.jobs.models import TERMINAL, Job, Status, TransitionRefused
+from lipsync_site.jobs.signals import job_settled
 from lipsync_site.jobs.workflow.leases import RELEASED, Lease
 from lipsync_site.jobs.workflow.queue import Task, enqueue_after_commit, slot_freed
 
@@ -122,4 +123,6 @@ def settle(
         slot_freed(job.owner_id)
         if to in NOTIFIED:
             enqueue_after_commit(Task.NOTIFY_OWNER, job.pk)
+        # Webhooks (the API app) record their deliveries in this transaction and send them after commit.
+        job_settled.send(sender=Job, job=job, status=to)
     return Settlement(True, to, f"{to} now")
