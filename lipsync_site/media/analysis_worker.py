@@ -94,10 +94,11 @@ def sample_frames(container, stream, count):
     keyframe at or before it. Decoding forward to the exact time would decode most of the
     file (a 30 s clip with a keyframe every 10 s: hundreds of frames for six samples);
     for finding faces any nearby frame will do. Non-key frames are skipped by the decoder,
-    and it may use several threads.
+    and it may use several threads within a frame (threads across frames only add work
+    here: every sample is one frame decoded alone after a seek).
     """
     codec = stream.codec_context
-    codec.thread_type = "AUTO"
+    codec.thread_type = "SLICE"
     codec.skip_frame = "NONKEY"
     duration = None
     if stream.duration is not None and stream.time_base:

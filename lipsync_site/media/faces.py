@@ -18,7 +18,6 @@ landmark model was trained on.
 
 from __future__ import annotations
 
-import importlib.metadata
 import os
 from dataclasses import dataclass, field
 from functools import cache
@@ -105,6 +104,9 @@ class DetectedFace:
 # --- the models -------------------------------------------------------------------------
 def landmark_model_path() -> Path:
     """Where the installed ``face-recognition-models`` wheel keeps the 68-point model."""
+    # Imported here: it costs a media check (which never reads landmarks) tens of ms.
+    import importlib.metadata
+
     try:
         distribution = importlib.metadata.distribution("face-recognition-models")
     except importlib.metadata.PackageNotFoundError:
