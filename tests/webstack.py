@@ -32,7 +32,7 @@ def nginx_binary() -> str:
     return path
 
 
-def wait_for(url: str, proc: subprocess.Popen, log: Path, timeout: float = 30.0) -> None:
+def wait_for(url: str, proc: subprocess.Popen, log: Path, timeout: float = 90.0) -> None:
     deadline = time.monotonic() + timeout
     while True:
         try:
@@ -164,7 +164,8 @@ class Nginx:
 def fetch_discarding(url: str, *, cookies: dict[str, str] | None = None, timeout: float = 60.0):
     """GET ``url`` over a plain socket, counting the body's bytes without keeping them (a
     client as fast as the loopback allows, unlike a Python HTTP library's chunk loop).
-    Returns (status, headers, body bytes received, seconds)."""
+    Returns (status, headers, body bytes received, seconds); ``headers["x-first-byte"]``
+    is the seconds until the answer's head arrived."""
     import socket
 
     parts = httpx.URL(url)
@@ -183,10 +184,12 @@ def fetch_discarding(url: str, *, cookies: dict[str, str] | None = None, timeout
             if not data:
                 break
             head += data
+        first_byte = time.monotonic() - started
         head, _, rest = head.partition(b"\r\n\r\n")
         lines = head.decode("latin-1").split("\r\n")
         status = int(lines[0].split()[1])
         headers = {key.lower(): value.strip() for key, _, value in (line.partition(":") for line in lines[1:])}
+        headers["x-first-byte"] = first_byte
         received = len(rest)
         buffer = bytearray(4 << 20)
         while count := sock.recv_into(buffer):

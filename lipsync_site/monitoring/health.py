@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+from concurrent.futures import ThreadPoolExecutor
 
 from django.conf import settings
+from django.db import connections
 from health_check.base import HealthCheck
 from health_check.exceptions import ServiceUnavailable
 from health_check.views import HealthCheckView
@@ -51,7 +53,24 @@ class TrackerTick(HealthCheck):
             raise ServiceUnavailable(f"The tracker last ticked {age:.0f} s ago (more than {limit:.0f} s).")
 
 
+class _ClosingExecutor(ThreadPoolExecutor):
+    """Runs the synchronous checks on threads that close their database connections after
+    each check: a probe every few seconds must not leave a connection behind per thread."""
+
+    def submit(self, fn, /, *args, **kwargs):
+        def run_and_close():
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                connections.close_all()
+
+        return super().submit(run_and_close)
+
+
 class HealthView(HealthCheckView):
+    def get_executor(self):
+        return _ClosingExecutor(max_workers=4, thread_name_prefix="health")
+
     checks = (
         "health_check.checks.Database",
         "health_check.checks.Cache",

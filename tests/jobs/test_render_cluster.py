@@ -12,7 +12,7 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from lipsync_site.jobs.models import Job, Status
+from lipsync_site.jobs.models import EventKind, Job, Status
 from lipsync_site.jobs.workflow.queue import Task, cluster_for
 from tests import factories, mediafactory
 from tests.processes import Workers, database_env
@@ -64,6 +64,10 @@ def wait_for(predicate, workers, *, timeout, what):
         time.sleep(0.05)
 
 
+def at(job, kind):
+    return job.events.filter(kind=kind).order_by("at").values_list("at", flat=True).first()
+
+
 def status_of(job) -> str:
     return Job.objects.values_list("status", flat=True).get(pk=job.pk)
 
@@ -81,8 +85,14 @@ def test_a_long_render_does_not_delay_a_cloud_jobs_steps(workers, owner, make_jo
 
     cloud = make_job(route_id="sync-v2")  # RunComfy (simulated)
     Job.objects.filter(pk=cloud.pk).update(created_at=timezone.now() - timedelta(seconds=30))
-    wait_for(lambda: status_of(cloud) == Status.SUCCEEDED, workers, timeout=60, what="the cloud job")
-    assert status_of(render) == Status.RUNNING, "the render finished first: the cloud job waited for it"
+    wait_for(lambda: status_of(cloud) == Status.SUCCEEDED, workers, timeout=90, what="the cloud job")
+    wait_for(lambda: status_of(render) == Status.SUCCEEDED, workers, timeout=180, what="the render to finish")
 
-    wait_for(lambda: status_of(render) == Status.SUCCEEDED, workers, timeout=120, what="the render to finish")
+    # Every step of the cloud job (its submit on the main cluster's only worker, its
+    # polls, its collect) happened while the render held the render cluster's worker.
+    # (A local submit ends when its render does.)
+    render_started, render_ended = at(render, EventKind.RUN_STARTED), at(render, EventKind.SUBMIT_ACCEPTED)
+    submitted, collected = at(cloud, EventKind.SUBMIT_ACCEPTED), at(cloud, EventKind.COLLECT_SUCCEEDED)
+    assert render_started < submitted < render_ended, workers.logs()
+    assert collected < at(render, EventKind.RUN_FINISHED), workers.logs()
     call_command("check_ledger")
