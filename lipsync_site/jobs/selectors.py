@@ -16,6 +16,7 @@ from datetime import UTC, datetime, time, timedelta
 from django.conf import settings
 from django.db import connection
 from django.db.models import Exists, F, OuterRef, Q, Subquery
+from django.urls import get_script_prefix, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -162,6 +163,38 @@ def finished_job(user, job_id) -> Job | None:
     return jobs_for(user).select_related("output", "poster", "hold").filter(pk=job_id).first()
 
 
+@functools.lru_cache(maxsize=4096)
+def _in_flight_urls(script_prefix: str, job_id) -> tuple[str, str]:
+    """The poll's and the cancel button's URLs of a job (reversing costs more than the
+    rest of the poll's rendering; a job page polls the same ones every 2 s)."""
+    return reverse("jobs:status", args=[job_id]), reverse("jobs:cancel", args=[job_id])
+
+
+def in_flight_words(job: Job, progress_percent: int) -> dict:
+    """What the in-flight status shows, as ready-made strings: the poll renders it every
+    2 s per open page, so the template (``jobs/partials/status_in_flight.html``) only
+    places them, without reversing URLs, formatting dates or localizing numbers itself."""
+    created = timezone.localtime(job.created_at)
+    status_url, cancel_url = _in_flight_urls(get_script_prefix(), job.id)
+    if job.status == Status.AWAITING_REVIEW:
+        where = _("A moderator reviews the consent before the job runs.")
+    elif job.status == Status.QUEUED:
+        where = _("Waiting to start: a few of your jobs run at once, the rest follow in order.")
+    elif job.queue_position is not None:
+        where = _("Position %(position)s in the provider’s queue.") % {"position": job.queue_position}
+    else:
+        where = _("%(percent)s%% done.") % {"percent": progress_percent}
+    return {
+        "status_url": status_url,
+        "cancel_url": cancel_url,
+        "label": str(Status(job.status).label),
+        "since": created.isoformat(),
+        "started": created.strftime("%H:%M:%S"),
+        "percent": str(progress_percent),
+        "where": where,
+    }
+
+
 def status_context(job: Job, user, *, can_act: bool = True) -> dict:
     """What the status partial shows. In flight: the snapshot's columns only. Finished: the
     player, the output check and the credits (``job`` from ``finished_job``)."""
@@ -171,6 +204,8 @@ def status_context(job: Job, user, *, can_act: bool = True) -> dict:
         "can_cancel": can_act and job.status in CANCELLABLE_STATES,
         "etag": status_etag(job) if job.status not in TERMINAL else "",
     }
+    if job.status not in TERMINAL:
+        context["in_flight"] = in_flight_words(job, context["progress_percent"])
     if job.status == Status.SUCCEEDED and job.output_id:
         context["player_url"] = links.user_url(job.output, links.Purpose.VIEW, user=user)
         context["download_url"] = links.user_url(job.output, links.Purpose.DOWNLOAD, user=user)

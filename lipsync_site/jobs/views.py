@@ -378,7 +378,7 @@ def job_status(request, job_id):
     else:
         # Rendered from the job alone: no context processors, no CSRF token (see the template).
         context = {**selectors.status_context(job, request.user, can_act=can_act), "polled": True}
-        response = HttpResponse(get_template("jobs/detail.html#status").render(context))
+        response = HttpResponse(get_template("jobs/partials/status_in_flight.html").render(context))
     response["ETag"] = etag
     # Revalidate every time: the page polls, and a stale copy would freeze the progress bar.
     response["Cache-Control"] = "private, no-cache"

@@ -18,7 +18,6 @@ landmark model was trained on.
 
 from __future__ import annotations
 
-import importlib.metadata
 import os
 from dataclasses import dataclass, field
 from functools import cache
@@ -105,6 +104,9 @@ class DetectedFace:
 # --- the models -------------------------------------------------------------------------
 def landmark_model_path() -> Path:
     """Where the installed ``face-recognition-models`` wheel keeps the 68-point model."""
+    # Imported here: it costs a media check (which never reads landmarks) tens of ms.
+    import importlib.metadata
+
     try:
         distribution = importlib.metadata.distribution("face-recognition-models")
     except importlib.metadata.PackageNotFoundError:
@@ -219,16 +221,34 @@ def find_faces(
     the frame's width (four times the work of the first pass); ``second_opinion`` asks the
     Haar cascade when HOG finds nothing.
     """
-    gray = gray_of(image)
-    small, scale = _downscaled(gray, detect_width)
-    found = _hog(small, 0)
+    search = FaceSearch(image, detect_width=detect_width)
     if small_faces:
-        found += _hog(small, 1)
-    faces = [DetectedFace(face.box.scaled(1 / scale), face.score) for face in merge_overlapping(found)]
-    faces = [face for face in faces if face.score >= CONFIDENT or _confirmed_closer(gray, face.box)]
-    if not faces and second_opinion:
-        faces = [DetectedFace(face.box.scaled(1 / scale), face.score, "haar") for face in haar_faces(small)]
-    return faces
+        search.look_for_small_faces()
+    return search.faces(second_opinion=second_opinion)
+
+
+class FaceSearch:
+    """``find_faces`` in steps, for a caller that decides after the plain HOG pass whether
+    the costlier looks (small faces, Haar's second opinion) are worth it on this frame."""
+
+    def __init__(self, image: np.ndarray, *, detect_width: int = DETECT_WIDTH):
+        self.gray = gray_of(image)
+        self.small, self.scale = _downscaled(self.gray, detect_width)
+        self.found = _hog(self.small, 0)
+        self.looked_for_small_faces = False
+
+    def look_for_small_faces(self) -> None:
+        if not self.looked_for_small_faces:
+            self.found = self.found + _hog(self.small, 1)
+            self.looked_for_small_faces = True
+
+    def faces(self, *, second_opinion: bool = True) -> list[DetectedFace]:
+        scale = self.scale
+        faces = [DetectedFace(face.box.scaled(1 / scale), face.score) for face in merge_overlapping(self.found)]
+        faces = [face for face in faces if face.score >= CONFIDENT or _confirmed_closer(self.gray, face.box)]
+        if not faces and second_opinion:
+            faces = [DetectedFace(face.box.scaled(1 / scale), face.score, "haar") for face in haar_faces(self.small)]
+        return faces
 
 
 def _crop_scaled(gray: np.ndarray, box: FaceBox, *, face_size: float, margin: float):

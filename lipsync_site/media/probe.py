@@ -80,7 +80,13 @@ def probe(
             capture_output=True,
             timeout=timeout,
             check=False,
-            env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(Path(__file__).resolve().parents[2])},
+            env={
+                "PATH": "/usr/bin:/bin",
+                "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
+                # One thread for numpy's BLAS: the check does no linear algebra, and
+                # starting a thread pool per core is a good part of importing numpy.
+                "OPENBLAS_NUM_THREADS": "1",
+            },
         )
         output, returncode = completed.stdout, completed.returncode
     except subprocess.TimeoutExpired as exc:

@@ -171,15 +171,33 @@ def measure_seconds(path, *, video_index, audio_index):
                     rate = frame.sample_rate or rate
                 return samples / rate if rate and samples else None
             streams = [container.streams[index] for index in (video_index, audio_index) if index is not None]
-            start, end = None, None
+            # Each stream's first and last timestamp in its own time base (integers: a few
+            # thousand packets per minute, and fractions per packet would cost more than
+            # reading them), converted once at the end.
+            spans = {}
             for packet in container.demux(*streams):
-                if packet.pts is None or packet.time_base is None:
+                pts = packet.pts
+                if pts is None:
                     continue
-                begins = float(packet.pts * packet.time_base)
-                ends = float((packet.pts + (packet.duration or 0)) * packet.time_base)
-                start = begins if start is None else min(start, begins)
-                end = ends if end is None else max(end, ends)
-            if start is None or end is None or end <= start:
+                ends = pts + (packet.duration or 0)
+                span = spans.get(packet.stream_index)
+                if span is None:
+                    spans[packet.stream_index] = [pts, ends]
+                else:
+                    if pts < span[0]:
+                        span[0] = pts
+                    if ends > span[1]:
+                        span[1] = ends
+            bases = {stream.index: stream.time_base for stream in streams}
+            times = [
+                (float(first * bases[index]), float(last * bases[index]))
+                for index, (first, last) in spans.items()
+                if bases.get(index)
+            ]
+            if not times:
+                return None
+            start, end = min(first for first, _ in times), max(last for _, last in times)
+            if end <= start:
                 return None
             return end - start
     except (av.FFmpegError, ValueError, OSError):
