@@ -12,7 +12,7 @@ DEV_STAMP := $(VENV)/.installed-dev-$(shell cat requirements.txt requirements-de
 # production's default is review before the job runs (CONSENT_REVIEW_POLICY=before).
 export CONSENT_REVIEW_POLICY ?= after
 
-.PHONY: run test install install-dev lint fmt bench check-deploy clean
+.PHONY: run test install install-dev lint fmt bench check-deploy clean messages
 
 $(PY):
 	@interpreter=$$(scripts/find-python) && echo "Creating $(VENV) with $$interpreter" && "$$interpreter" -m venv $(VENV)
@@ -50,6 +50,13 @@ lint: install-dev
 fmt: install-dev
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
+
+# After changing translatable strings (development only: makemessages needs GNU gettext).
+messages: install-dev
+	@command -v xgettext >/dev/null || { echo "makemessages needs GNU gettext: apt-get install gettext" >&2; exit 1; }
+	$(PY) manage.py makemessages -l zh_Hans --ignore=".venv/*" --ignore="tests/*" --ignore="benchmarks/*" --ignore="staticfiles/*" --ignore="var/*" --no-obsolete
+	$(PY) manage.py makemessages -d djangojs -l zh_Hans --ignore=".venv/*" --ignore="staticfiles/*" --ignore="static/vendor/*" --ignore="tests/*" --no-obsolete
+	@echo "Translate the new entries in locale/zh_Hans/LC_MESSAGES/*.po, then: $(PY) manage.py compile_catalogs"
 
 bench: install-dev
 	$(PY) -m pytest -m bench -s

@@ -1,10 +1,13 @@
 from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path
+from django.views.decorators.cache import cache_page
 from django.views.generic import RedirectView
+from django.views.i18n import JavaScriptCatalog
 
 from lipsync_site.api import views as api_views
 from lipsync_site.api.endpoints import api
+from lipsync_site.view_access import public_view
 
 # The admin signs in through the site's own sign-in (allauth): the same rate limits, the
 # same lockout and the same second factor, instead of a password-only form of its own.
@@ -24,4 +27,12 @@ urlpatterns = [
     path("api/docs", api_views.docs, name="api-docs"),
     path("admin/", admin.site.urls),
     path("", include("lipsync_site.monitoring.urls")),
+    # The words studio.js shows, in the page's language (cached by the browser per language).
+    path(
+        "jsi18n/",
+        public_view("the translations of the site's scripts: the same for everyone")(
+            cache_page(3600)(JavaScriptCatalog.as_view())
+        ),
+        name="javascript-catalog",
+    ),
 ]

@@ -1,6 +1,7 @@
 from allauth.account.adapter import DefaultAccountAdapter
 from django import forms
 from django.conf import settings
+from django.utils.translation import gettext
 
 from lipsync_site.accounts.signup import invited_email
 
@@ -15,5 +16,7 @@ class AccountAdapter(DefaultAccountAdapter):
         email = super().clean_email(email)
         invited = invited_email(self.request) if self.request is not None else None
         if not settings.ACCOUNT_OPEN_SIGNUP and invited and email.lower() != invited.lower():
-            raise forms.ValidationError(f"Your invitation was sent to {invited}: sign up with that address.")
+            raise forms.ValidationError(
+                gettext("Your invitation was sent to %(email)s: sign up with that address.") % {"email": invited}
+            )
         return email

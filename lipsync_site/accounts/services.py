@@ -1,4 +1,5 @@
 from allauth.account.models import EmailAddress
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
@@ -16,3 +17,11 @@ def ensure_user(*, username: str, email: str, password: str, is_staff: bool = Fa
     EmailAddress.objects.filter(user=user).exclude(email__iexact=email).update(primary=False)
     EmailAddress.objects.update_or_create(user=user, email=email.lower(), defaults={"verified": True, "primary": True})
     return user, created
+
+
+def choose_language(*, user, language: str) -> None:
+    """Remember the user's language (pages and the e-mails others' actions send them)."""
+    if language not in dict(settings.LANGUAGES):
+        raise ValueError(f"{language!r} is not one of the site's languages")
+    get_user_model().objects.filter(pk=user.pk).update(language=language)
+    user.language = language

@@ -4,4 +4,5 @@ from lipsync_site.accounts import views
 
 urlpatterns = [
     path("profile/", views.profile, name="profile"),
+    path("language/", views.choose_language, name="choose_language"),
 ]

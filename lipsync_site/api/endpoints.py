@@ -12,7 +12,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.http import Http404, HttpRequest, JsonResponse, QueryDict
-from django.utils import timezone
+from django.utils import timezone, translation
 from ninja import File, Form, NinjaAPI, Query
 from ninja.errors import AuthenticationError, HttpError, Throttled
 from ninja.errors import ValidationError as NinjaValidationError
@@ -203,18 +203,19 @@ def _once(request, fingerprint: str, work) -> JsonResponse:
 @api.get("/consent", response=schemas.ConsentOut, tags=["consent"], summary="The consent wording to attest to")
 def consent(request):
     """The current consent version and its exact wording for each kind of job. A job's
-    ``consent.version`` must be this version: an older one is refused (``consent_outdated``)."""
+    ``consent.version`` must be this version: an older one is refused (``consent_outdated``).
+    In the request's language (Accept-Language: English, or Simplified Chinese), the one a
+    job started by the same client is attested in."""
     version = texts.CURRENT_VERSION
+    language = translation.get_language()
     by_shape = {}
     for shape in InputShape:
         picture, voice = CONSENT_SUBJECTS[shape]
-        said = texts.wording(picture, voice, version)
+        said = texts.wording(picture, voice, version, language)
         by_shape[shape.value] = schemas.ConsentWording(
             **{name: getattr(said, name) for name in schemas.ConsentWording.model_fields}
         )
-    return schemas.ConsentOut(
-        version=version, voice_provenance_choices=dict(texts.VOICE_CHOICES[version]), by_shape=by_shape
-    )
+    return schemas.ConsentOut(version=version, voice_provenance_choices=dict(said.voice_choices), by_shape=by_shape)
 
 
 # --- Media ---------------------------------------------------------------------------------------
@@ -336,7 +337,7 @@ def _checked_form(access: TokenAccess, choice: schemas.MediaChoice, consent: sch
 def _offer(offer) -> schemas.Offer:
     return schemas.Offer(
         route=offer.route.id,
-        label=offer.route.label,
+        label=str(offer.route.label),
         fits=offer.fits,
         problems=list(offer.problems),
         credits=offer.credits,

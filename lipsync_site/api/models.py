@@ -7,11 +7,12 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 class Scope(models.TextChoices):
-    READ = "read", "Read (jobs, media, balance)"
-    WRITE = "write", "Write (upload, start and cancel jobs: spends credits)"
+    READ = "read", _("Read (jobs, media, balance)")
+    WRITE = "write", _("Write (upload, start and cancel jobs: spends credits)")
 
 
 class ApiToken(models.Model):
@@ -36,6 +37,10 @@ class ApiToken(models.Model):
         return f"{self.name} ({self.prefix})"
 
     @property
+    def state_label(self) -> str:
+        return str({"revoked": _("revoked"), "expired": _("expired"), "active": _("active")}[self.state])
+
+    @property
     def state(self) -> str:
         if self.revoked_at:
             return "revoked"
@@ -45,11 +50,11 @@ class ApiToken(models.Model):
 
 
 class WebhookEvent(models.TextChoices):
-    JOB_SUCCEEDED = "job.succeeded", "A job delivered its output"
-    JOB_FAILED = "job.failed", "A job failed"
-    JOB_CANCELLED = "job.cancelled", "A job was cancelled"
-    JOB_REVOKED = "job.revoked", "A delivered output was withdrawn"
-    ATTESTATION_REJECTED = "attestation.rejected", "A moderator rejected the consent of a job"
+    JOB_SUCCEEDED = "job.succeeded", _("A job delivered its output")
+    JOB_FAILED = "job.failed", _("A job failed")
+    JOB_CANCELLED = "job.cancelled", _("A job was cancelled")
+    JOB_REVOKED = "job.revoked", _("A delivered output was withdrawn")
+    ATTESTATION_REJECTED = "attestation.rejected", _("A moderator rejected the consent of a job")
 
 
 class WebhookEndpoint(models.Model):
@@ -74,10 +79,10 @@ class WebhookDelivery(models.Model):
     """One event for one endpoint: its signed body, and how the attempts to deliver it went."""
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Waiting to be sent"
-        RETRYING = "retrying", "Will try again"
-        DELIVERED = "delivered", "Delivered"
-        FAILED = "failed", "Gave up"
+        PENDING = "pending", _("Waiting to be sent")
+        RETRYING = "retrying", _("Will try again")
+        DELIVERED = "delivered", _("Delivered")
+        FAILED = "failed", _("Gave up")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries")

@@ -10,6 +10,7 @@ from datetime import datetime
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from lipsync_site.api.models import ApiToken, Scope, WebhookDelivery, WebhookEndpoint, WebhookEvent
 from lipsync_site.api.webhooks import check_url, enqueue_delivery
@@ -120,7 +121,7 @@ def create_webhook(*, workspace, created_by, url: str, events: list[str]) -> Web
     would not send to (see ``webhooks.check_url``) or no event chosen."""
     chosen = [event for event in WebhookEvent.values if event in events]
     if not chosen:
-        raise WebhookRefused("Choose at least one event.")
+        raise WebhookRefused(gettext("Choose at least one event."))
     problem = check_url(url, resolve=False)
     if problem:
         raise WebhookRefused(problem)

@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from ninja.openapi.views import openapi_view
 
@@ -60,7 +61,9 @@ def create_token(request):
         scopes=form.cleaned_data["scopes"],
         expires_at=timezone.now() + timedelta(days=days) if days else None,
     )
-    messages.success(request, f"Token “{issued.token.name}” created. Copy it now: it is not shown again.")
+    messages.success(
+        request, gettext("Token “%(name)s” created. Copy it now: it is not shown again.") % {"name": issued.token.name}
+    )
     return _page(request, secret=issued.secret)
 
 
@@ -69,7 +72,9 @@ def create_token(request):
 def revoke_token(request, token_id: int):
     token = get_object_or_404(ApiToken, pk=token_id, workspace=request.access.workspace)
     if services.revoke_token(token=token):
-        messages.success(request, f"Token “{token.name}” revoked: its next request is refused.")
+        messages.success(
+            request, gettext("Token “%(name)s” revoked: its next request is refused.") % {"name": token.name}
+        )
     return redirect("api-settings:settings")
 
 
@@ -86,9 +91,11 @@ def create_webhook(request):
                 events=form.cleaned_data["events"],
             )
         except services.WebhookRefused as exc:
-            form.add_error("url", str(exc))
+            form.add_error("url", gettext(str(exc)))
         else:
-            messages.success(request, f"Webhook added. Its signing secret: {endpoint.secret}")
+            messages.success(
+                request, gettext("Webhook added. Its signing secret: %(secret)s") % {"secret": endpoint.secret}
+            )
             return redirect("api-settings:settings")
     return _page(request, webhook_form=form, status=400)
 
@@ -98,7 +105,7 @@ def create_webhook(request):
 def delete_webhook(request, endpoint_id: int):
     endpoint = get_object_or_404(WebhookEndpoint, pk=endpoint_id, workspace=request.access.workspace)
     services.delete_webhook(endpoint=endpoint)
-    messages.success(request, "Webhook removed.")
+    messages.success(request, gettext("Webhook removed."))
     return redirect("api-settings:settings")
 
 
@@ -109,7 +116,10 @@ def send_again(request, delivery_id):
         WebhookDelivery.objects.select_related("endpoint"), pk=delivery_id, endpoint__workspace=request.access.workspace
     )
     services.send_again(delivery=delivery)
-    messages.success(request, f"{delivery.event} queued again for {delivery.endpoint.url}.")
+    messages.success(
+        request,
+        gettext("%(event)s queued again for %(url)s.") % {"event": delivery.event, "url": delivery.endpoint.url},
+    )
     return redirect("api-settings:settings")
 
 

@@ -28,6 +28,7 @@ import httpx
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 from django_q.models import Schedule
 from django_q.tasks import async_task, schedule
 
@@ -55,7 +56,9 @@ def _address_problem(address: str) -> str:
     if getattr(ip, "ipv4_mapped", None):
         ip = ip.ipv4_mapped
     if ip.is_loopback or ip.is_private or ip.is_link_local or ip.is_multicast or ip.is_reserved or ip.is_unspecified:
-        return f"The address {address} is private, loopback or link-local: webhooks go only to public addresses."
+        return gettext(
+            "The address %(address)s is private, loopback or link-local: webhooks go only to public addresses."
+        ) % {"address": address}
     return ""
 
 
@@ -65,19 +68,19 @@ def check_url(url: str, *, resolve: bool = True) -> str:
     try:
         parts = urlsplit(url)
     except ValueError:
-        return "This is not a URL."
+        return gettext("This is not a URL.")
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        return "A webhook URL starts with https:// and names a host."
+        return gettext("A webhook URL starts with https:// and names a host.")
     if settings.WEBHOOK_REQUIRE_HTTPS and parts.scheme != "https":
-        return "Webhook URLs must use https."
+        return gettext("Webhook URLs must use https.")
     if parts.username or parts.password:
-        return "Put no credentials in the webhook URL; check the signature instead."
+        return gettext("Put no credentials in the webhook URL; check the signature instead.")
     if not resolve or settings.WEBHOOK_ALLOW_PRIVATE:
         return ""
     try:
         addresses = _resolve(parts.hostname, parts.port)
     except OSError:
-        return f"The host {parts.hostname} does not resolve."
+        return gettext("The host %(host)s does not resolve.") % {"host": parts.hostname}
     return next((problem for problem in map(_address_problem, addresses) if problem), "")
 
 

@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.db import transaction
+from django.utils.translation import gettext_noop
 
 from lipsync_site.consent import texts
 from lipsync_site.consent.models import Attestation, Decision
@@ -26,18 +27,21 @@ def record_attestation(
     text_version: str = texts.CURRENT_VERSION,
     picture: str = "video",
     voice: str = "recording",
+    language: str = "en",
 ) -> Attestation:
     """Record what the user declared, with the exact wording they were shown (which, from
-    2026-12-v3, depends on the kind of job: ``picture`` and ``voice``, see texts.wording).
+    2026-12-v3, depends on the kind of job: ``picture`` and ``voice``, see texts.wording),
+    in the language they were shown it in (``language``; from 2026-12-v4 English or
+    Simplified Chinese), and that wording's English for the moderator.
 
     A public figure needs evidence (a signed release) and always waits for a moderator.
     """
     if not likeness_consent or not voice_provenance or not person_name.strip():
-        raise ConsentMissing("consent, voice provenance and the person's name are required")
+        raise ConsentMissing(gettext_noop("consent, voice provenance and the person's name are required"))
     if not no_misuse:
-        raise ConsentMissing("the result must not be used to deceive, defame or as sexual material")
+        raise ConsentMissing(gettext_noop("the result must not be used to deceive, defame or as sexual material"))
     if public_figure and evidence is None:
-        raise ConsentMissing("a public figure needs their signed release as evidence")
+        raise ConsentMissing(gettext_noop("a public figure needs their signed release as evidence"))
     answers = {
         "likeness_consent": bool(likeness_consent),
         "voice_provenance": voice_provenance,
@@ -49,10 +53,15 @@ def record_attestation(
         "picture": picture,
         "voice": voice,
     }
+    language = texts.language_of(language) if text_version >= texts.BILINGUAL_FROM else "en"
+    shown = texts.shown_text(text_version, picture=picture, voice=voice, language=language)
+    english = texts.shown_text(text_version, picture=picture, voice=voice, language="en")
     return Attestation.objects.create(
         user=user,
         text_version=text_version,
-        text_shown=texts.shown_text(text_version, picture=picture, voice=voice),
+        text_shown=shown,
+        text_language=language,
+        text_shown_english=english if english != shown else "",
         likeness_consent=likeness_consent,
         voice_provenance=voice_provenance,
         person_name=person_name.strip(),

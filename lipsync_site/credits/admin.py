@@ -1,5 +1,6 @@
 from django.contrib import admin, messages
 from django.template.response import TemplateResponse
+from django.utils.translation import gettext_lazy as _
 
 from lipsync_site.credits.forms import GrantForm
 from lipsync_site.credits.models import CreditAccount, Hold, LedgerEntry
@@ -13,7 +14,7 @@ class CreditAccountAdmin(admin.ModelAdmin):
     readonly_fields = ("workspace", "balance", "updated_at")
     actions = ["grant_credits"]
 
-    @admin.action(description="Grant credits (with a reason)", permissions=["change"])
+    @admin.action(description=_("Grant credits (with a reason)"), permissions=["change"])
     def grant_credits(self, request, queryset):
         """Every grant is a ledger entry with the admin as actor and the reason shown to the workspace."""
         form = GrantForm(request.POST if "apply" in request.POST else None)
@@ -36,7 +37,7 @@ class CreditAccountAdmin(admin.ModelAdmin):
         return TemplateResponse(
             request,
             "admin/credits/grant.html",
-            {**self.admin_site.each_context(request), "form": form, "accounts": queryset, "title": "Grant credits"},
+            {**self.admin_site.each_context(request), "form": form, "accounts": queryset, "title": _("Grant credits")},
         )
 
 

@@ -1,5 +1,6 @@
 from django.apps import AppConfig
 from django.db.models.signals import post_save
+from django.utils.translation import gettext_lazy as _
 
 
 def open_account_for_new_workspace(sender, instance, created, raw=False, **kwargs):
@@ -13,6 +14,7 @@ def open_account_for_new_workspace(sender, instance, created, raw=False, **kwarg
 
 class CreditsConfig(AppConfig):
     name = "lipsync_site.credits"
+    verbose_name = _("Credits")
     label = "credits"
 
     def ready(self):

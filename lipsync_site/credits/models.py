@@ -14,6 +14,8 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 
 class CreditAccount(models.Model):
@@ -30,11 +32,11 @@ class CreditAccount(models.Model):
 
 class Hold(models.Model):
     class Status(models.TextChoices):
-        OPEN = "open", "Open"
-        CAPTURED = "captured", "Captured"
-        RELEASED = "released", "Released"
+        OPEN = "open", _("Open")
+        CAPTURED = "captured", _("Captured")
+        RELEASED = "released", _("Released")
         # Captured, then the charge was given back (a moderator refunded a revoked delivery).
-        REFUNDED = "refunded", "Refunded"
+        REFUNDED = "refunded", _("Refunded")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     account = models.ForeignKey(CreditAccount, on_delete=models.PROTECT, related_name="holds")
@@ -66,12 +68,12 @@ class Hold(models.Model):
 
 class LedgerEntry(models.Model):
     class Kind(models.TextChoices):
-        GRANT = "grant", "Grant"
-        HOLD = "hold", "Hold"
-        CAPTURE = "capture", "Capture"
-        RELEASE = "release", "Release"
-        ADJUSTMENT = "adjustment", "Adjustment"
-        REFUND = "refund", "Refund"
+        GRANT = "grant", _("Grant")
+        HOLD = "hold", _("Hold")
+        CAPTURE = "capture", _("Capture")
+        RELEASE = "release", _("Release")
+        ADJUSTMENT = "adjustment", _("Adjustment")
+        REFUND = "refund", _("Refund")
 
     account = models.ForeignKey(CreditAccount, on_delete=models.PROTECT, related_name="entries")
     kind = models.CharField(max_length=16, choices=Kind)
@@ -117,11 +119,16 @@ class LedgerEntry(models.Model):
         a charge and a release, not a "+144 capture"."""
         if self.kind == self.Kind.CAPTURE and self.hold is not None:
             charged = self.hold.captured_amount or 0
-            return f"Charged {charged}" + (f", {self.amount} of the hold released" if self.amount else "")
+            if self.amount:
+                return gettext("Charged %(charged)d, %(released)d of the hold released") % {
+                    "charged": charged,
+                    "released": self.amount,
+                }
+            return gettext("Charged %(charged)d") % {"charged": charged}
         return {
-            self.Kind.GRANT: "Granted",
-            self.Kind.HOLD: "Held",
-            self.Kind.RELEASE: "Released",
-            self.Kind.REFUND: "Refunded",
-            self.Kind.ADJUSTMENT: "Adjustment",
+            self.Kind.GRANT: gettext("Granted"),
+            self.Kind.HOLD: gettext("Held"),
+            self.Kind.RELEASE: gettext("Released"),
+            self.Kind.REFUND: gettext("Refunded"),
+            self.Kind.ADJUSTMENT: gettext("Adjustment"),
         }.get(self.kind, self.get_kind_display())

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class DemoConfig(AppConfig):
@@ -6,4 +7,5 @@ class DemoConfig(AppConfig):
     it makes users, grants credits and appoints a moderator through each app's services."""
 
     name = "lipsync_site.demo"
+    verbose_name = _("Demo")
     label = "demo"

@@ -1,8 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class JobsConfig(AppConfig):
     name = "lipsync_site.jobs"
+    verbose_name = _("Jobs")
     label = "jobs"
 
     def ready(self):

@@ -8,6 +8,8 @@ again. The form asks only for what the chosen shape needs.
 from __future__ import annotations
 
 from django import forms
+from django.utils import translation
+from django.utils.translation import gettext_lazy as _
 
 from lipsync_site.consent import texts
 from lipsync_site.jobs.models import Verdict
@@ -16,6 +18,7 @@ from lipsync_site.jobs.services import Consent, JobInputs
 from lipsync_site.media.mismatch import MismatchMode
 from lipsync_site.providers.catalog import ROUTES, InputShape
 from lipsync_site.providers.routes import available_routes
+from lipsync_site.providers.speech import script_language
 
 MEDIA_ACCEPT = {
     "video": ".mp4,.mov,.avi,.webm,.mkv,video/*",
@@ -76,24 +79,24 @@ CONSENT_ANSWERS = ["person_name", "likeness_consent", "voice_provenance", "speak
 
 class NewJobForm(forms.Form):
     shape = forms.ChoiceField(
-        choices=shape_choices, initial=InputShape.VIDEO_AUDIO, widget=forms.RadioSelect, label="What do you have?"
+        choices=shape_choices, initial=InputShape.VIDEO_AUDIO, widget=forms.RadioSelect, label=_("What do you have?")
     )
     source_video = forms.FileField(
         required=False,
-        label="Source video",
-        help_text="MP4, MOV, AVI, WebM or MKV, with the face clearly visible.",
+        label=_("Source video"),
+        help_text=_("MP4, MOV, AVI, WebM or MKV, with the face clearly visible."),
         widget=forms.ClearableFileInput(attrs={"accept": MEDIA_ACCEPT["video"], "class": "intake-file"}),
     )
     portrait = forms.FileField(
         required=False,
-        label="Portrait",
-        help_text="JPG, PNG, GIF or WebP; head and shoulders, at least 512x512.",
+        label=_("Portrait"),
+        help_text=_("JPG, PNG, GIF or WebP; head and shoulders, at least 512x512."),
         widget=forms.ClearableFileInput(attrs={"accept": MEDIA_ACCEPT["image"], "class": "intake-file"}),
     )
     voice_audio = MultipleFileField(
         required=False,
-        label="Voice audio",
-        help_text=(
+        label=_("Voice audio"),
+        help_text=_(
             "MP3, WAV, M4A or AAC; a clean voice without music works best. Choose several files to make one job "
             "per voice (one language each)."
         ),
@@ -101,48 +104,48 @@ class NewJobForm(forms.Form):
     )
     script = forms.CharField(
         required=False,
-        label="Script or prompt",
+        label=_("Script or prompt"),
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text='What is said (and, for generated clips, the scene). Quote the line: says clearly: "…"',
+        help_text=_('What is said (and, for generated clips, the scene). Quote the line: says clearly: "…"'),
     )
     duration = forms.FloatField(
-        required=False, min_value=1, max_value=60, initial=5, label="Clip length (seconds, generated clips)"
+        required=False, min_value=1, max_value=60, initial=5, label=_("Clip length (seconds, generated clips)")
     )
     video_asset = AssetIdsField(required=False)
     portrait_asset = AssetIdsField(required=False)
     voice_assets = AssetIdsField(required=False)
     evidence_asset = AssetIdsField(required=False)
 
-    route = forms.ChoiceField(label="Route", required=False)
+    route = forms.ChoiceField(label=_("Route"), required=False)
     mismatch_mode = forms.ChoiceField(
         required=False,
         choices=MismatchMode.choices,
         initial=MismatchMode.LOOP,
         widget=forms.RadioSelect,
-        label="If the voice and the video differ in length",
+        label=_("If the voice and the video differ in length"),
     )
     # The face who speaks, by the number the poster shows (media.selectors.speaker_faces):
     # asked only when preflight found two or more faces. Empty lets the route pick.
-    speaker = forms.IntegerField(required=False, min_value=1, label="Who speaks")
+    speaker = forms.IntegerField(required=False, min_value=1, label=_("Who speaks"))
     confirm_no_face = forms.BooleanField(
         required=False,
-        label="No face was found, and that is expected: it is a stylized character. Go ahead anyway.",
+        label=_("No face was found, and that is expected: it is a stylized character. Go ahead anyway."),
     )
 
-    person_name = forms.CharField(max_length=200, label="Name of the person shown")
+    person_name = forms.CharField(max_length=200, label=_("Name of the person shown"))
     likeness_consent = forms.BooleanField(
         label=texts.wording().likeness,
-        error_messages={"required": "You must confirm that the person shown agreed to this use of their likeness."},
+        error_messages={"required": _("You must confirm that the person shown agreed to this use of their likeness.")},
     )
     voice_provenance = forms.ChoiceField(
         choices=texts.VOICE_CHOICES[texts.CURRENT_VERSION],
         widget=forms.RadioSelect,
         label=texts.wording().voice_question,
-        error_messages={"required": "Tell us whose voice this is and what gives you the right to use it."},
+        error_messages={"required": _("Tell us whose voice this is and what gives you the right to use it.")},
     )
-    speaker_name = forms.CharField(max_length=200, required=False, label="Name of the speaker")
+    speaker_name = forms.CharField(max_length=200, required=False, label=_("Name of the speaker"))
     public_figure = forms.TypedChoiceField(
-        choices=[("no", "No"), ("yes", "Yes")],
+        choices=[("no", _("No")), ("yes", _("Yes"))],
         coerce=lambda value: value == "yes",
         empty_value=False,
         required=False,
@@ -158,7 +161,7 @@ class NewJobForm(forms.Form):
     no_misuse = forms.BooleanField(
         label=texts.wording().no_misuse,
         error_messages={
-            "required": "Confirm that the result will not be used to deceive, defame or as sexual material."
+            "required": _("Confirm that the result will not be used to deceive, defame or as sexual material.")
         },
     )
 
@@ -169,7 +172,7 @@ class NewJobForm(forms.Form):
             shape = InputShape.VIDEO_AUDIO
         self.shape = shape
         self.picture, self.voice = CONSENT_SUBJECTS.get(shape, ("video", "recording"))
-        self.wording = texts.wording(self.picture, self.voice)
+        self.wording = texts.wording(self.picture, self.voice, language=translation.get_language())
         self._word_consent()
         self.routes = available_routes(shape)
         self.fields["route"].choices = [(route.id, route.label) for route in self.routes]
@@ -180,12 +183,12 @@ class NewJobForm(forms.Form):
         self.voice_count = voice_count
         for index in range(1, voice_count + 1):
             self.fields[f"speaker_name_{index}"] = forms.CharField(
-                max_length=200, required=False, label=f"Speaker of voice {index}"
+                max_length=200, required=False, label=_("Speaker of voice %(number)d") % {"number": index}
             )
             self.fields[f"voice_provenance_{index}"] = forms.ChoiceField(
-                choices=[("", "Same as above"), *texts.VOICE_CHOICES[texts.CURRENT_VERSION]],
+                choices=[("", _("Same as above")), *self.wording.voice_choices],
                 required=False,
-                label=f"Voice {index}: whose voice, and by what right",
+                label=_("Voice %(number)d: whose voice, and by what right") % {"number": index},
             )
         # What the user types or ticks in the consent answers survives every preflight swap
         # of the form, even one that was in flight while they typed (htmx keeps elements
@@ -205,13 +208,14 @@ class NewJobForm(forms.Form):
         self.fields["public_figure"].label = said.public_figure
         self.fields["no_misuse"].label = said.no_misuse
         self.fields["evidence"].label = said.evidence
+        self.fields["voice_provenance"].choices = said.voice_choices
         if said.asks_voice:
             self.fields["voice_provenance"].label = said.voice_question
         # A generated voice is no one's recording: nothing to answer. A script-only clip asks
         # only when the user adds a recording (left blank, the voice is the provider's).
         self.fields["voice_provenance"].required = self.voice == "recording"
         if self.picture == "generated":
-            self.fields["likeness_consent"].error_messages["required"] = (
+            self.fields["likeness_consent"].error_messages["required"] = _(
                 "Confirm that the clip depicts no real person, or that the person agreed."
             )
 
@@ -255,9 +259,9 @@ class NewJobForm(forms.Form):
     def clean(self):
         cleaned = super().clean()
         if self.wants_script and not (cleaned.get("script") or "").strip():
-            self.add_error("script", "Write the script (or the prompt) for this kind of job.")
+            self.add_error("script", _("Write the script (or the prompt) for this kind of job."))
         if cleaned.get("public_figure") and not (cleaned.get("evidence") or self.data.get("evidence_asset")):
-            self.add_error("evidence", "A public figure needs their signed release attached (PDF, JPG or PNG).")
+            self.add_error("evidence", _("A public figure needs their signed release attached (PDF, JPG or PNG)."))
         return cleaned
 
     def per_voice_consent(self, index: int) -> tuple[str, str]:
@@ -294,6 +298,7 @@ class NewJobForm(forms.Form):
                     user_agent=user_agent,
                     picture=self.picture,
                     voice=self.voice,
+                    language=self.wording.language,
                 )
             )
         return consents
@@ -312,6 +317,8 @@ class NewJobForm(forms.Form):
             options={
                 **({"duration": data["duration"]} if data.get("duration") else {}),
                 **({"speaker": data["speaker"]} if data.get("speaker") else {}),
+                # The script's language: speaking routes choose a voice that speaks it.
+                **({"speech_language": script_language(script)} if self.wants_script and script else {}),
             },
         )
 
@@ -320,32 +327,32 @@ class HistoryFilterForm(forms.Form):
     """History's filters, read from the URL (so a filtered view can be shared and the back
     button works). Anything invalid is ignored rather than refused."""
 
-    q = forms.CharField(required=False, max_length=200, label="Search")
+    q = forms.CharField(required=False, max_length=200, label=_("Search"))
     state = forms.ChoiceField(
         required=False,
-        label="State",
+        label=_("State"),
         choices=[
-            ("", "Any state"),
-            ("in_progress", "In progress"),
-            ("succeeded", "Succeeded"),
-            ("failed", "Failed"),
-            ("cancelled", "Cancelled"),
-            ("rejected", "Consent rejected or withdrawn"),
+            ("", _("Any state")),
+            ("in_progress", _("In progress")),
+            ("succeeded", _("Succeeded")),
+            ("failed", _("Failed")),
+            ("cancelled", _("Cancelled")),
+            ("rejected", _("Consent rejected or withdrawn")),
         ],
     )
-    route = forms.ChoiceField(required=False, label="Route")
-    shape = forms.ChoiceField(required=False, label="Kind", choices=[("", "Any kind"), *shape_choices()])
+    route = forms.ChoiceField(required=False, label=_("Route"))
+    shape = forms.ChoiceField(required=False, label=_("Kind"), choices=[("", _("Any kind")), *shape_choices()])
     verdict = forms.ChoiceField(
         required=False,
-        label="Review",
-        choices=[("", "Any review"), ("none", "Not reviewed yet"), *Verdict.choices],
+        label=_("Review"),
+        choices=[("", _("Any review")), ("none", _("Not reviewed yet")), *Verdict.choices],
     )
-    since = forms.DateField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}))
-    until = forms.DateField(required=False, label="To", widget=forms.DateInput(attrs={"type": "date"}))
+    since = forms.DateField(required=False, label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))
+    until = forms.DateField(required=False, label=_("To"), widget=forms.DateInput(attrs={"type": "date"}))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["route"].choices = [("", "Any route"), *((route.id, route.label) for route in ROUTES)]
+        self.fields["route"].choices = [("", _("Any route")), *((route.id, route.label) for route in ROUTES)]
 
     def query(self):
         from lipsync_site.jobs.selectors import HistoryQuery
@@ -371,14 +378,14 @@ class HistoryFilterForm(forms.Form):
 
 
 class ReviewForm(forms.Form):
-    verdict = forms.ChoiceField(choices=Verdict.choices, widget=forms.RadioSelect, label="Your review")
+    verdict = forms.ChoiceField(choices=Verdict.choices, widget=forms.RadioSelect, label=_("Your review"))
     comment = forms.CharField(
         required=False,
         max_length=2000,
-        label="Comment",
-        widget=forms.Textarea(attrs={"rows": 2, "placeholder": "What works, what to change (optional)"}),
+        label=_("Comment"),
+        widget=forms.Textarea(attrs={"rows": 2, "placeholder": _("What works, what to change (optional)")}),
     )
 
     @property
     def verdict_label(self) -> str:
-        return dict(Verdict.choices).get(self.cleaned_data.get("verdict"), "")
+        return str(dict(Verdict.choices).get(self.cleaned_data.get("verdict"), ""))

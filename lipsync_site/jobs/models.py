@@ -14,24 +14,26 @@ import uuid
 from django.conf import settings
 from django.db import models, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from lipsync_site.media import lipsync_check
 from lipsync_site.redaction import redact
 
 
 class Status(models.TextChoices):
-    AWAITING_REVIEW = "awaiting_review", "Awaiting consent review"
-    QUEUED = "queued", "Queued"
-    SUBMITTING = "submitting", "Submitting"
-    PROVIDER_QUEUED = "provider_queued", "Queued at provider"
-    RUNNING = "running", "Running"
-    COLLECTING = "collecting", "Collecting output"
-    SUCCEEDED = "succeeded", "Succeeded"
-    FAILED = "failed", "Failed"
-    CANCELLED = "cancelled", "Cancelled"
-    REJECTED = "rejected", "Consent rejected"
+    AWAITING_REVIEW = "awaiting_review", _("Awaiting consent review")
+    QUEUED = "queued", _("Queued")
+    SUBMITTING = "submitting", _("Submitting")
+    PROVIDER_QUEUED = "provider_queued", _("Queued at provider")
+    RUNNING = "running", _("Running")
+    COLLECTING = "collecting", _("Collecting output")
+    SUCCEEDED = "succeeded", _("Succeeded")
+    FAILED = "failed", _("Failed")
+    CANCELLED = "cancelled", _("Cancelled")
+    REJECTED = "rejected", _("Consent rejected")
     # Delivered, then withdrawn: a moderator rejected the consent after the output existed.
-    REVOKED = "revoked", "Revoked"
+    REVOKED = "revoked", _("Revoked")
 
 
 TERMINAL = frozenset({Status.SUCCEEDED, Status.FAILED, Status.CANCELLED, Status.REJECTED, Status.REVOKED})
@@ -60,33 +62,33 @@ class EventKind(models.TextChoices):
     """What a ``JobEvent`` records, as a code the admin and the API filter on (the message
     is for people and may change)."""
 
-    CREATED = "job.created", "Created"
-    REVIEW_APPROVED = "review.approved", "Consent approved"
-    REVIEW_REJECTED = "review.rejected", "Consent rejected"
-    REVIEW_REVOKED = "review.revoked", "Delivery revoked"
-    SUBMIT_STARTED = "submit.started", "Submitting"
-    SUBMIT_ACCEPTED = "submit.accepted", "Accepted by the provider"
-    SUBMIT_REQUEUED = "submit.requeued", "Back in the queue"
-    SUBMIT_REFUSED = "submit.refused", "Refused by the provider"
-    SUBMIT_UNKNOWN = "submit.unknown", "Submission fate unknown"
-    SUBMIT_DUPLICATE = "submit.duplicate", "Duplicate request cancelled"
-    SUBMIT_FAILED = "submit.failed", "Submission failed"
-    INPUT_FETCHED = "input.fetched", "Input fetched by the provider"
-    RUN_STARTED = "run.started", "Running"
-    RUN_FINISHED = "run.finished", "Finished at the provider"
-    RUN_FAILED = "run.failed", "Failed at the provider"
-    COLLECT_RETRY = "collect.retry", "Download retried"
-    COLLECT_FAILED = "collect.failed", "Output not collected"
-    COLLECT_SUCCEEDED = "collect.succeeded", "Output delivered"
-    CHECK_FLAGGED = "check.flagged", "Output check flagged"
-    CANCEL_DONE = "cancel.done", "Cancelled"
-    CANCEL_REFUSED = "cancel.refused", "Cancel refused"
-    CANCEL_UNREACHABLE = "cancel.unreachable", "Cancel not delivered"
-    CANCEL_AT_PROVIDER = "cancel.provider", "Stopped at the provider"
-    SWEEP_HANDOVER = "sweep.handover", "Handed over by the sweep"
-    SWEEP_ABANDONED = "sweep.abandoned", "Worker lost"
-    TIME_LIMIT = "sweep.time_limit", "Time limit reached"
-    NOTE = "note", "Note"
+    CREATED = "job.created", _("Created")
+    REVIEW_APPROVED = "review.approved", _("Consent approved")
+    REVIEW_REJECTED = "review.rejected", _("Consent rejected")
+    REVIEW_REVOKED = "review.revoked", _("Delivery revoked")
+    SUBMIT_STARTED = "submit.started", _("Submitting")
+    SUBMIT_ACCEPTED = "submit.accepted", _("Accepted by the provider")
+    SUBMIT_REQUEUED = "submit.requeued", _("Back in the queue")
+    SUBMIT_REFUSED = "submit.refused", _("Refused by the provider")
+    SUBMIT_UNKNOWN = "submit.unknown", _("Submission fate unknown")
+    SUBMIT_DUPLICATE = "submit.duplicate", _("Duplicate request cancelled")
+    SUBMIT_FAILED = "submit.failed", _("Submission failed")
+    INPUT_FETCHED = "input.fetched", _("Input fetched by the provider")
+    RUN_STARTED = "run.started", _("Running")
+    RUN_FINISHED = "run.finished", _("Finished at the provider")
+    RUN_FAILED = "run.failed", _("Failed at the provider")
+    COLLECT_RETRY = "collect.retry", _("Download retried")
+    COLLECT_FAILED = "collect.failed", _("Output not collected")
+    COLLECT_SUCCEEDED = "collect.succeeded", _("Output delivered")
+    CHECK_FLAGGED = "check.flagged", _("Output check flagged")
+    CANCEL_DONE = "cancel.done", _("Cancelled")
+    CANCEL_REFUSED = "cancel.refused", _("Cancel refused")
+    CANCEL_UNREACHABLE = "cancel.unreachable", _("Cancel not delivered")
+    CANCEL_AT_PROVIDER = "cancel.provider", _("Stopped at the provider")
+    SWEEP_HANDOVER = "sweep.handover", _("Handed over by the sweep")
+    SWEEP_ABANDONED = "sweep.abandoned", _("Worker lost")
+    TIME_LIMIT = "sweep.time_limit", _("Time limit reached")
+    NOTE = "note", _("Note")
 
 
 class TransitionRefused(Exception):
@@ -213,10 +215,25 @@ class Job(models.Model):
         state = self.credit_state
         if state == "charged":
             returned = self.estimated_credits - (self.charged_credits or 0)
-            return f"{self.charged_credits} charged" + (f", {returned} released" if returned > 0 else "")
+            if returned > 0:
+                return gettext("%(charged)d charged, %(returned)d released") % {
+                    "charged": self.charged_credits,
+                    "returned": returned,
+                }
+            return gettext("%(charged)d charged") % {"charged": self.charged_credits or 0}
         if state == "refunded":
-            return f"{self.charged_credits} refunded"
-        return f"{self.estimated_credits} {state}"
+            return gettext("%(charged)d refunded") % {"charged": self.charged_credits or 0}
+        if state == "held":
+            return gettext("%(credits)d held") % {"credits": self.estimated_credits}
+        return gettext("%(credits)d released") % {"credits": self.estimated_credits}
+
+    @property
+    def error_message_display(self) -> str:
+        """The failure in the reader's language when it is one of the known sentences (the
+        message is stored as written, in English, by whichever worker wrote it)."""
+        from lipsync_site.jobs.workflow.policy import in_reader_language
+
+        return in_reader_language(self.error_message) if self.error_message else ""
 
     @property
     def checked(self) -> bool:
@@ -349,9 +366,9 @@ def search_text_for(*, title: str, names, people, script: str) -> str:
 
 
 class Verdict(models.TextChoices):
-    APPROVED = "approved", "Approved"
-    CHANGES = "changes", "Needs changes"
-    REJECTED = "rejected", "Rejected"
+    APPROVED = "approved", _("Approved")
+    CHANGES = "changes", _("Needs changes")
+    REJECTED = "rejected", _("Rejected")
 
 
 class OutputReview(models.Model):

@@ -9,7 +9,9 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.db.models import F, Q
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from lipsync_site.credits.models import Hold
 from lipsync_site.jobs.models import Job, Status
@@ -17,11 +19,11 @@ from lipsync_site.jobs.models import Job, Status
 logger = logging.getLogger(__name__)
 
 SUBJECTS = {
-    Status.SUCCEEDED: "Your lip-synced video is ready",
-    Status.FAILED: "Your lip-sync job failed; your credits were returned",
-    Status.CANCELLED: "Your lip-sync job was cancelled",
-    Status.REJECTED: "Your lip-sync job was not approved",
-    Status.REVOKED: "Your lip-synced video was withdrawn",
+    Status.SUCCEEDED: _("Your lip-synced video is ready"),
+    Status.FAILED: _("Your lip-sync job failed; your credits were returned"),
+    Status.CANCELLED: _("Your lip-sync job was cancelled"),
+    Status.REJECTED: _("Your lip-sync job was not approved"),
+    Status.REVOKED: _("Your lip-synced video was withdrawn"),
 }
 
 
@@ -36,27 +38,39 @@ def notify_owner(job_id) -> bool:
     if not Job.objects.filter(unsent, pk=job.pk).update(notified_at=timezone.now()):
         return False
     link = settings.PUBLIC_BASE_URL + reverse("jobs:detail", args=[job.pk])
-    lines = [f"{job.title or 'Your job'}: {job.get_status_display().lower()}."]
-    if job.status == Status.SUCCEEDED:
-        lines.append(f"{job.charged_credits} credits were charged.")
-        if job.mouth_moving is False:
-            lines.append("Our check could not see the mouth move with the voice: watch it before you use it.")
-    elif job.error_message:
-        lines.append(job.error_message)
-    if job.status == Status.REVOKED:
-        refunded = job.hold.status == Hold.Status.REFUNDED
-        lines.append(
-            "Its download links no longer work. "
-            + (
-                f"The {job.charged_credits} credits it cost were refunded."
-                if refunded
-                else f"The {job.charged_credits} credits it cost stay charged: the provider had already made it."
-            )
-        )
-    lines.append(f"See it here (sign in first): {link}")
+    # In the owner's language, whoever's action (a moderator's, a worker's) ended the job.
+    with translation.override(job.owner.preferred_language):
+        subject, body = str(SUBJECTS[job.status]), _message(job, link)
     try:
-        send_mail(SUBJECTS[job.status], "\n\n".join(lines), None, [job.owner.email])
+        send_mail(subject, body, None, [job.owner.email])
     except OSError:
         logger.exception("Could not e-mail the owner of job %s", job.pk)
         return False
     return True
+
+
+def _message(job: Job, link: str) -> str:
+    lines = [
+        gettext("%(title)s: %(state)s.")
+        % {"title": job.title or gettext("Your job"), "state": str(job.get_status_display()).lower()}
+    ]
+    if job.status == Status.SUCCEEDED:
+        lines.append(gettext("%(credits)d credits were charged.") % {"credits": job.charged_credits or 0})
+        if job.mouth_moving is False:
+            lines.append(gettext("Our check could not see the mouth move with the voice: watch it before you use it."))
+    elif job.error_message:
+        lines.append(job.error_message_display)
+    if job.status == Status.REVOKED:
+        refunded = job.hold.status == Hold.Status.REFUNDED
+        lines.append(
+            gettext("Its download links no longer work.")
+            + " "
+            + (
+                gettext("The %(credits)d credits it cost were refunded.")
+                if refunded
+                else gettext("The %(credits)d credits it cost stay charged: the provider had already made it.")
+            )
+            % {"credits": job.charged_credits or 0}
+        )
+    lines.append(gettext("See it here (sign in first): %(link)s") % {"link": link})
+    return "\n\n".join(lines)

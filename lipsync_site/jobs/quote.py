@@ -10,6 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.utils.translation import gettext, gettext_lazy
+
+from lipsync_site.durations import seconds_words
 from lipsync_site.media.mismatch import ALL_MODES, MismatchMode
 from lipsync_site.media.models import Asset
 from lipsync_site.media.preflight import durations_differ
@@ -17,6 +20,7 @@ from lipsync_site.media.render import output_seconds
 from lipsync_site.providers import routes
 from lipsync_site.providers.catalog import SHAPE_INPUTS, InputShape, Route, Tier
 from lipsync_site.providers.router import choose_route, fit_problems
+from lipsync_site.providers.speech import script_language
 
 # Shapes that take a voice track when there is one without needing it.
 OPTIONAL_AUDIO_SHAPES = frozenset({InputShape.SCRIPT})
@@ -43,6 +47,7 @@ def probe_facts(
         "image_bytes": portrait.size_bytes if portrait else None,
         "audio_bytes": voice.size_bytes if voice else None,
         "text_chars": len(text) if text else None,
+        "text_language": script_language(text) if text else None,
         "output_seconds": seconds,
     }
     return {key: value for key, value in facts.items() if value is not None}
@@ -62,7 +67,25 @@ def mode_problem(route: Route, *, video: Asset | None, voice: Asset | None, mode
     if video is None or voice is None or mode in route.mismatch_modes or mode in preparable_modes(video, voice):
         return ""
     doable = sorted(set(route.mismatch_modes) | preparable_modes(video, voice))
-    return f"{route.label} cannot {mode.replace('_', ' ')} these lengths; choose {' or '.join(doable)}."
+    return gettext("%(route)s cannot %(mode)s these lengths; choose %(doable)s.") % {
+        "route": route.label,
+        "mode": _mode_name(mode),
+        "doable": gettext(" or ").join(_mode_name(name) for name in doable),
+    }
+
+
+def _mode_name(mode: str) -> str:
+    """A fitting mode's short name ("cut off", "loop"), in the reader's language."""
+    return str(MODE_NAMES.get(mode, mode.replace("_", " ")))
+
+
+MODE_NAMES = {
+    MismatchMode.CUT_OFF: gettext_lazy("cut off"),
+    MismatchMode.LOOP: gettext_lazy("loop"),
+    MismatchMode.BOUNCE: gettext_lazy("bounce"),
+    MismatchMode.SILENCE: gettext_lazy("silence"),
+    MismatchMode.REMAP: gettext_lazy("remap"),
+}
 
 
 def needs_preparation(route: Route, *, video: Asset | None, voice: Asset | None, mode: str) -> bool:
@@ -99,13 +122,18 @@ def fit_problems_for(
     seconds = estimate_seconds(
         shape=shape, video=video, voice=voice, mismatch_mode=mismatch_mode, options=options, route=route
     )
-    problems = [] if shape in route.shapes else [f"{route.label} does not take this kind of input."]
+    problems = (
+        []
+        if shape in route.shapes
+        else [gettext("%(route)s does not take this kind of input.") % {"route": route.label}]
+    )
     facts = probe_facts(video=video, portrait=portrait, voice=voice, text=text, seconds=seconds)
     problems += fit_problems(route, facts)
     problems.append(mode_problem(route, video=video, voice=voice, mode=mismatch_mode))
     if seconds > route.max_duration_seconds and not any(problems):
         problems.append(
-            f"The output would last {seconds:.0f} s; {route.label} takes at most {route.max_duration_seconds:.0f} s."
+            gettext("The output would last %(seconds).0f s; %(route)s takes at most %(max).0f s.")
+            % {"seconds": seconds, "route": route.label, "max": route.max_duration_seconds}
         )
     return seconds, [problem for problem in problems if problem]
 
@@ -126,6 +154,11 @@ class RouteOffer:
     @property
     def credits_each(self) -> tuple[int, ...]:
         return tuple(self.route.estimate_credits(seconds) for seconds in self.seconds)
+
+    @property
+    def seconds_words(self) -> str:
+        """The output length of each job, "3.0 s + 4.5 s", in the reader's language."""
+        return " + ".join(seconds_words(seconds, 1) for seconds in self.seconds)
 
     @property
     def simulated(self) -> bool:
@@ -167,7 +200,7 @@ def offer_routes(
     return offers
 
 
-SIMULATED_ELSEWHERE = (
+SIMULATED_ELSEWHERE = gettext_lazy(
     "The cloud routes run against simulators here (no provider key is set) and return a placeholder video "
     "whose mouth does not move; this route produces a real lip-sync."
 )
@@ -200,9 +233,9 @@ def suggest_route(offers: list[RouteOffer], *, shape: str, facts: dict, budget: 
             # The form lists the routes passed over with their own reasons: say only why this one.
             return Suggestion(choice.route, choice.why)
     if real:
-        return Suggestion(real[0].route, SIMULATED_ELSEWHERE)
+        return Suggestion(real[0].route, str(SIMULATED_ELSEWHERE))
     offer = affordable[0] if affordable else min(fitting, key=lambda offer: offer.credits)
-    return Suggestion(offer.route, offer.route.pick_for)
+    return Suggestion(offer.route, str(offer.route.pick_for))
 
 
 @dataclass(frozen=True)
@@ -258,10 +291,10 @@ def quote(
     no_route = ""
     if not offered:
         no_route = (
-            "Script-only needs a cloud route, and none is available yet."
+            gettext("Script-only needs a cloud route, and none is available yet.")
             if shape == InputShape.SCRIPT
-            else "No route available for this shape yet."
+            else gettext("No route available for this shape yet.")
         )
     elif ready and suggestion is None:
-        no_route = "No route fits these inputs: see the reasons below."
+        no_route = gettext("No route fits these inputs: see the reasons below.")
     return Quote(ready=ready, offers=offers, suggestion=suggestion, chosen=chosen, no_route=no_route)

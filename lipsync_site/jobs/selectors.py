@@ -18,9 +18,11 @@ from django.db import connection
 from django.db.models import Exists, F, OuterRef, Q, Subquery
 from django.urls import get_script_prefix, reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from lipsync_site.consent.models import Decision
+from lipsync_site.consent.models import Decision, review_state_label
 from lipsync_site.credits.selectors import spendable
+from lipsync_site.durations import seconds_words
 from lipsync_site.jobs.models import ACTIVE, TERMINAL, Job, OutputReview, Status
 from lipsync_site.jobs.quote import BATCH_SHAPES, quote
 from lipsync_site.jobs.workflow.policy import CANCELLABLE_STATES
@@ -30,6 +32,7 @@ from lipsync_site.media.models import Asset
 from lipsync_site.media.preflight import run_checks
 from lipsync_site.media.selectors import speaker_faces
 from lipsync_site.providers.catalog import catalog_route
+from lipsync_site.providers.speech import language_name, script_language
 from lipsync_site.workspaces.models import Membership
 
 HISTORY_PAGE_SIZE = 20
@@ -65,14 +68,13 @@ def drift_words(drift: float | None) -> str:
     if drift is None or abs(drift) < 0.1:
         return ""
     if drift < 0:
-        return (
-            f"The video ends {abs(drift):.1f} s before the voice does, so the end of the voice is cut. "
-            "To keep all of it, run again with \u201cLoop\u201d or \u201cAdd silence\u201d."
-        )
-    return (
-        f"The video runs {drift:.1f} s past the end of the voice. To end with the voice, run again with "
-        "\u201cCut off\u201d."
-    )
+        return _(
+            "The video ends %(seconds)s before the voice does, so the end of the voice is cut. "
+            "To keep all of it, run again with “Loop” or “Add silence”."
+        ) % {"seconds": seconds_words(abs(drift), 1)}
+    return _(
+        "The video runs %(seconds)s past the end of the voice. To end with the voice, run again with “Cut off”."
+    ) % {"seconds": seconds_words(drift, 1)}
 
 
 def job_page_context(job: Job, user, *, can_act: bool = True, can_review: bool = True) -> dict:
@@ -86,6 +88,7 @@ def job_page_context(job: Job, user, *, can_act: bool = True, can_review: bool =
         {
             "route_name": route_label(job.route_id),
             "review_state": decision.outcome if decision else "pending",
+            "review_state_label": review_state_label(decision.outcome if decision else "pending"),
             "rejection": decision.reason if decision is not None and decision.outcome == "rejected" else None,
             "reviews": list(job.reviews.select_related("author")[:20]),
             "poster_url": _poster_url(job, user),
@@ -174,17 +177,17 @@ def in_flight_words(job: Job, progress_percent: int) -> dict:
     created = timezone.localtime(job.created_at)
     status_url, cancel_url = _in_flight_urls(get_script_prefix(), job.id)
     if job.status == Status.AWAITING_REVIEW:
-        where = "A moderator reviews the consent before the job runs."
+        where = _("A moderator reviews the consent before the job runs.")
     elif job.status == Status.QUEUED:
-        where = "Waiting to start: a few of your jobs run at once, the rest follow in order."
+        where = _("Waiting to start: a few of your jobs run at once, the rest follow in order.")
     elif job.queue_position is not None:
-        where = f"Position {job.queue_position} in the provider's queue."
+        where = _("Position %(position)s in the provider’s queue.") % {"position": job.queue_position}
     else:
-        where = f"{progress_percent}% done."
+        where = _("%(percent)s%% done.") % {"percent": progress_percent}
     return {
         "status_url": status_url,
         "cancel_url": cancel_url,
-        "label": Status(job.status).label,
+        "label": str(Status(job.status).label),
         "since": created.isoformat(),
         "started": created.strftime("%H:%M:%S"),
         "percent": str(progress_percent),
@@ -486,6 +489,7 @@ def new_job_context(workspace, user, form, intake: Intake) -> dict:
         "lengths": _lengths(video, voices),
         "script_limit": limit,
         "script_length": len(script),
+        "script_language": language_name(script_language(script)) if script_language(script) else "",
         "start_blocker": _start_blocker(
             form, ready=ready, offer=offer, blocks=blocks, speaker_missing=bool(speakers) and not speaker_chosen
         ),
@@ -590,29 +594,31 @@ def _start_blocker(form, *, ready: bool, offer, blocks, speaker_missing: bool = 
     if not ready:
         missing = []
         if form.wants_video:
-            missing.append("a video")
+            missing.append(_("a video"))
         if form.wants_portrait:
-            missing.append("a portrait")
+            missing.append(_("a portrait"))
         if form.wants_voice and not form.voice_optional:
-            missing.append("a voice recording")
+            missing.append(_("a voice recording"))
         if form.wants_script:
-            missing.append("your script")
-        return "Add " + " and ".join(missing) + ": Start shows the cost once your media is checked."
+            missing.append(_("your script"))
+        return _("Add %(things)s: Start shows the cost once your media is checked.") % {
+            "things": _(" and ").join(missing)
+        }
     if blocks:
-        return "Fix what the media check blocks above (or confirm it), then start."
+        return _("Fix what the media check blocks above (or confirm it), then start.")
     if speaker_missing:
-        return "Several people are in the picture: click the face of the one who speaks, then start."
-    return "Choose a route above to see the cost."
+        return _("Several people are in the picture: click the face of the one who speaks, then start.")
+    return _("Choose a route above to see the cost.")
 
 
 def _lengths(video, voices) -> list[dict]:
     """The video's and voices' lengths, as bars side by side (the form's preview)."""
     items = []
     if video is not None and video.duration_seconds:
-        items.append({"kind": "video", "name": "Video", "seconds": video.duration_seconds})
+        items.append({"kind": "video", "name": _("Video"), "seconds": video.duration_seconds})
     for index, voice in enumerate(voices, start=1):
         if voice.duration_seconds:
-            name = f"Voice {index}" if len(voices) > 1 else "Voice"
+            name = _("Voice %(number)d") % {"number": index} if len(voices) > 1 else _("Voice")
             items.append({"kind": "voice", "name": name, "seconds": voice.duration_seconds})
     if len(items) < 2:
         return []

@@ -12,6 +12,7 @@ import uuid
 from dataclasses import dataclass, field
 
 from django.db import transaction
+from django.utils.translation import gettext_noop
 
 from lipsync_site.consent.services import record_attestation, review_required_before_running
 from lipsync_site.credits.services import place_hold
@@ -42,6 +43,8 @@ class Consent:
     # "video", a "portrait" or "generated"; the voice a "recording" or "generated".
     picture: str = "video"
     voice: str = "recording"
+    # The language the consent wording was shown in (consent.texts).
+    language: str = "en"
     no_misuse: bool = True
     evidence: Asset | None = None
     ip_address: str | None = None
@@ -137,6 +140,7 @@ def _create_one(
         user_agent=consent.user_agent,
         picture=consent.picture,
         voice=consent.voice,
+        language=consent.language,
     )
     options = dict(inputs.options)
     if getattr(voice, "prepared_from", None):
@@ -171,7 +175,11 @@ def _create_one(
         title=title,
     )
     job.hold = place_hold(
-        workspace=workspace, member=owner, amount=cost, reference=str(job.id), reason=f"{route.label}, {seconds:.1f} s"
+        workspace=workspace,
+        member=owner,
+        amount=cost,
+        reference=str(job.id),
+        reason=f"{route.name_on_record}, {seconds:.1f} s",
     )
     waits = review_required_before_running(attestation)
     job.status = Status.AWAITING_REVIEW if waits else Status.QUEUED
@@ -182,7 +190,7 @@ def _create_one(
         to_status=job.status,
         actor=f"user:{owner.pk}",
         message=(
-            f"Created on {route.label}; {cost} credits held."
+            f"Created on {route.name_on_record}; {cost} credits held."
             + (" Waiting for a moderator to review consent." if waits else "")
         ),
     )
@@ -322,7 +330,7 @@ def mark_output(*, job: Job, author, verdict: str, comment: str = "") -> OutputR
     if verdict not in Verdict.values:
         raise ValueError(f"unknown verdict {verdict!r}")
     if job.status != Status.SUCCEEDED:
-        raise ValueError("only a delivered output can be reviewed")
+        raise ValueError(gettext_noop("only a delivered output can be reviewed"))
     review = OutputReview.objects.create(job=job, author=author, verdict=verdict, comment=comment.strip()[:2000])
     # Not a state change: the review column is history's filter, written with its row.
     Job.objects.filter(pk=job.pk).update(verdict=verdict)

@@ -9,6 +9,7 @@ API's error codes, see ``REFUSALS``) and the message the web page shows.
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext
 
 from lipsync_site.consent.services import ConsentMissing
 from lipsync_site.credits.services import CreditsRefused, InsufficientCredits, SpendingCapReached
@@ -41,46 +42,64 @@ def start_jobs(form, context: dict, *, owner, workspace, ip_address: str | None,
     if context["no_route"]:
         _refuse(form, None, context["no_route"], "no_route")
     if not context["ready"]:
-        _refuse(form, None, "Add the media this kind of job needs.", "media_missing")
+        _refuse(form, None, gettext("Add the media this kind of job needs."), "media_missing")
     for check in context["blocks"]:
-        _refuse(form, None, f"{check.subject}: {check.reason}", "preflight_blocked")
+        _refuse(
+            form,
+            None,
+            gettext("%(subject)s: %(reason)s") % {"subject": check.subject, "reason": check.reason},
+            "preflight_blocked",
+        )
     if context["speakers"] and not context["speaker_chosen"]:
         asked = form.cleaned_data.get("speaker")
         _refuse(
             form,
             None,
-            f"There is no face {asked} in the picture; choose one of the numbered faces."
+            gettext("There is no face %(number)s in the picture; choose one of the numbered faces.") % {"number": asked}
             if asked
-            else "Several people are in the picture: click the face of the one who speaks.",
+            else gettext("Several people are in the picture: click the face of the one who speaks."),
             "speaker_needed",
         )
     chosen = context["chosen"]
     wanted = form.data.get("route")
     if chosen is not None and wanted and wanted != chosen.route.id:
-        _refuse(form, "route", "That route cannot take these inputs; see the reasons next to it.", "route_unfit")
+        _refuse(
+            form, "route", gettext("That route cannot take these inputs; see the reasons next to it."), "route_unfit"
+        )
     balance = context["balance"]
     if chosen is not None and chosen.credits > balance["budget"]:
-        jobs = f"These {len(chosen.seconds)} jobs need" if len(chosen.seconds) > 1 else "This job needs"
+        numbers = {
+            "count": len(chosen.seconds),
+            "credits": chosen.credits,
+            "available": balance["available"],
+            "left": balance["cap_left"],
+        }
+        several = len(chosen.seconds) > 1
         if chosen.credits > balance["available"]:
-            _refuse(
-                form,
-                None,
-                f"{jobs} {chosen.credits} credits and the workspace has {balance['available']}.",
-                "insufficient_credits",
+            message = (
+                gettext("These %(count)d jobs need %(credits)d credits and the workspace has %(available)d.")
+                if several
+                else gettext("This job needs %(credits)d credits and the workspace has %(available)d.")
             )
+            _refuse(form, None, message % numbers, "insufficient_credits")
         else:
-            _refuse(
-                form,
-                None,
-                f"{jobs} {chosen.credits} credits and your monthly cap leaves you {balance['cap_left']}; "
-                "ask an owner of the workspace to raise it.",
-                "spending_cap_reached",
+            message = (
+                gettext(
+                    "These %(count)d jobs need %(credits)d credits and your monthly cap leaves you %(left)d; "
+                    "ask an owner of the workspace to raise it."
+                )
+                if several
+                else gettext(
+                    "This job needs %(credits)d credits and your monthly cap leaves you %(left)d; "
+                    "ask an owner of the workspace to raise it."
+                )
             )
+            _refuse(form, None, message % numbers, "spending_cap_reached")
     if form.voice == "optional" and context["voices"] and not form.cleaned_data.get("voice_provenance"):
         _refuse(
             form,
             "voice_provenance",
-            "Tell us whose voice is in your recording and what gives you the right.",
+            gettext("Tell us whose voice is in your recording and what gives you the right."),
             "consent_missing",
         )
     if form.errors or chosen is None:
@@ -100,13 +119,22 @@ def start_jobs(form, context: dict, *, owner, workspace, ip_address: str | None,
         _refuse(
             form,
             None,
-            f"This needs {exc.needed} credits and the workspace has {exc.available} available.",
+            gettext("This needs %(needed)d credits and the workspace has %(available)d available.")
+            % {"needed": exc.needed, "available": exc.available},
             "insufficient_credits",
         )
     except SpendingCapReached as exc:
-        _refuse(form, None, f"This needs {exc.needed} credits: {exc}.", "spending_cap_reached")
+        _refuse(
+            form,
+            None,
+            gettext(
+                "This needs %(needed)d credits, but your monthly cap is %(cap)d and you have used %(spent)d this month."
+            )
+            % {"needed": exc.needed, "cap": exc.cap, "spent": exc.spent},
+            "spending_cap_reached",
+        )
     except CreditsRefused as exc:
-        _refuse(form, None, str(exc).capitalize() + ".", "credits_refused")
+        _refuse(form, None, gettext(str(exc).capitalize() + "."), "credits_refused")
     except ConsentMissing as exc:
-        _refuse(form, None, f"Consent is incomplete: {exc}.", "consent_missing")
+        _refuse(form, None, gettext("Consent is incomplete: %(why)s.") % {"why": gettext(str(exc))}, "consent_missing")
     return []

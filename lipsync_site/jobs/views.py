@@ -30,6 +30,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
@@ -212,9 +213,13 @@ def job_new(request):
     form.is_valid()
     if too_large:
         cap = settings.MEDIA_UPLOAD_MAX_BYTES / 1024**2
-        form.add_error(None, f"A file is larger than the upload limit of {cap:.0f} MB; nothing was stored.")
+        form.add_error(
+            None, gettext("A file is larger than the upload limit of %(cap).0f MB; nothing was stored.") % {"cap": cap}
+        )
     if interrupted and not too_large:
-        form.add_error(None, "The upload was interrupted before it finished; nothing was stored. Please try again.")
+        form.add_error(
+            None, gettext("The upload was interrupted before it finished; nothing was stored. Please try again.")
+        )
     for slot, message in intake.errors:
         form.add_error(_UPLOAD_FIELDS[slot], message)
 
@@ -223,9 +228,12 @@ def job_new(request):
         jobs = _start(request, form, context)
         if jobs:
             if len(jobs) == 1:
-                messages.success(request, "Job created. We will keep this page up to date.")
+                messages.success(request, gettext("Job created. We will keep this page up to date."))
                 return _redirect(request, reverse("jobs:detail", args=[jobs[0].id]))
-            messages.success(request, f"{len(jobs)} jobs created, one per voice; they run one after another.")
+            messages.success(
+                request,
+                gettext("%(count)d jobs created, one per voice; they run one after another.") % {"count": len(jobs)},
+            )
             return _redirect(request, reverse("jobs:list"))
         intake.forget_new()
         context = new_job_context(workspace, request.user, form, intake)
@@ -271,15 +279,19 @@ def job_upload(request):
     says why the file was refused. Without JavaScript the form uploads with its check."""
     slot = request.POST.get("slot", "")
     if slot not in _UPLOAD_FIELDS:
-        return JsonResponse({"error": "Unknown upload slot."}, status=400)
+        return JsonResponse({"error": gettext("Unknown upload slot.")}, status=400)
     if getattr(request, "upload_too_large", False):
         cap = settings.MEDIA_UPLOAD_MAX_BYTES / 1024**2
-        return JsonResponse({"error": f"This file is larger than the upload limit of {cap:.0f} MB."}, status=413)
+        return JsonResponse(
+            {"error": gettext("This file is larger than the upload limit of %(cap).0f MB.") % {"cap": cap}}, status=413
+        )
     if getattr(request, "upload_interrupted", False):
-        return JsonResponse({"error": "The upload was interrupted before it finished. Please try again."}, status=400)
+        return JsonResponse(
+            {"error": gettext("The upload was interrupted before it finished. Please try again.")}, status=400
+        )
     files = request.FILES.getlist("file")
     if not files:
-        return JsonResponse({"error": "No file arrived. Please choose it again."}, status=400)
+        return JsonResponse({"error": gettext("No file arrived. Please choose it again.")}, status=400)
     intake = take_media(
         owner=request.user, workspace=request.access.workspace, kept={}, uploads={slot: files}, max_voices=MAX_VOICES
     )
@@ -381,16 +393,16 @@ def job_review(request, job_id):
     job, _ = _visible_job(request, job_id, capability=Capability.REVIEW)
     form = ReviewForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Choose approved, needs changes or rejected.")
+        messages.error(request, gettext("Choose approved, needs changes or rejected."))
         return redirect("jobs:detail", job_id=job.id)
     try:
         services.mark_output(
             job=job, author=request.user, verdict=form.cleaned_data["verdict"], comment=form.cleaned_data["comment"]
         )
     except ValueError as exc:
-        messages.error(request, f"This output cannot be reviewed: {exc}.")
+        messages.error(request, gettext("This output cannot be reviewed: %(why)s.") % {"why": gettext(str(exc))})
     else:
-        messages.success(request, f"Marked \u201c{form.verdict_label}\u201d.")
+        messages.success(request, gettext("Marked “%(verdict)s”.") % {"verdict": form.verdict_label})
     return redirect(request.POST.get("next") if _safe_next(request) else reverse("jobs:detail", args=[job.id]))
 
 
@@ -406,7 +418,7 @@ def job_cancel(request, job_id):
     job, _ = _visible_job(request, job_id, capability=Capability.CREATE_JOBS)
     outcome = request_cancel(job, actor=f"user:{request.user.pk}")
     level = messages.INFO if outcome == CancelOutcome.CANCELLED else messages.WARNING
-    messages.add_message(request, level, outcome.message)
+    messages.add_message(request, level, gettext(outcome.message))
     return _redirect(request, reverse("jobs:detail", args=[job.id]))
 
 

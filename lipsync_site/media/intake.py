@@ -11,6 +11,7 @@ import uuid
 from dataclasses import dataclass, field
 
 from django.core.files.uploadedfile import UploadedFile
+from django.utils.translation import gettext
 
 from lipsync_site.media.models import Asset
 from lipsync_site.media.names import clean_original_name
@@ -109,7 +110,12 @@ def take_media(
             setattr(intake, slot, keep(slot, uploads[slot][0]))
     voices = uploads.get("voices") or []
     if len(voices) > max_voices:
-        intake.errors.append(("voices", f"Up to {max_voices} voices per submission; split the rest into another."))
+        intake.errors.append(
+            (
+                "voices",
+                gettext("Up to %(count)d voices per submission; split the rest into another.") % {"count": max_voices},
+            )
+        )
     elif voices:
         intake.voices = [voice for voice in (keep("voices", upload) for upload in voices) if voice is not None]
     if intake.refused:

@@ -23,8 +23,10 @@ from pathlib import Path
 
 import av
 import numpy as np
+from django.utils.translation import gettext as _
 from PIL import Image
 
+from lipsync_site.durations import seconds_words
 from lipsync_site.media.envelope import LOUDNESS_RATE, loudness_track
 from lipsync_site.media.faces import FaceBox, FaceTracker, find_faces
 
@@ -93,14 +95,14 @@ class OutputCheck:
 # --- words ---------------------------------------------------------------------------------
 def describe_score(score: float | None, *, face_found: bool = True) -> str:
     if not face_found:
-        return "no face was found in the output"
+        return _("no face was found in the output")
     if score is None:
-        return "not checked"
+        return _("not checked")
     if score >= 0.5:
-        return "the mouth follows the voice closely"
+        return _("the mouth follows the voice closely")
     if score >= THRESHOLD:
-        return "the mouth follows the voice"
-    return "the mouth may not be moving with the voice"
+        return _("the mouth follows the voice")
+    return _("the mouth may not be moving with the voice")
 
 
 def describe_offset(offset_ms: int | None) -> str:
@@ -108,13 +110,15 @@ def describe_offset(offset_ms: int | None) -> str:
     if offset_ms is None:
         return ""
     if abs(offset_ms) <= IN_TIME_MS:
-        return "mouth in time"
+        return _("mouth in time")
     rounded = round(abs(offset_ms) / 10) * 10
-    return f"about {rounded} ms {'late' if offset_ms > 0 else 'early'}"
+    if offset_ms > 0:
+        return _("about %(ms)d ms late") % {"ms": rounded}
+    return _("about %(ms)d ms early") % {"ms": rounded}
 
 
 def _seconds(value: float) -> str:
-    return f"{value:.0f} s" if value >= 10 else f"{value:.1f} s"
+    return seconds_words(value)
 
 
 def describe_drift(drift_seconds: float | None, *, sound_outlasts_picture: bool = True) -> str:
@@ -125,9 +129,9 @@ def describe_drift(drift_seconds: float | None, *, sound_outlasts_picture: bool 
     if drift_seconds < 0:
         missing = _seconds(-drift_seconds)
         if sound_outlasts_picture:
-            return f"the last {missing} have no picture"
-        return f"the last {missing} of the voice are missing"
-    return f"the picture runs {_seconds(drift_seconds)} past the end of the voice"
+            return _("the last %(seconds)s have no picture") % {"seconds": missing}
+        return _("the last %(seconds)s of the voice are missing") % {"seconds": missing}
+    return _("the picture runs %(seconds)s past the end of the voice") % {"seconds": _seconds(drift_seconds)}
 
 
 def in_words(

@@ -11,6 +11,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 def asset_path(instance: Asset, filename: str) -> str:
@@ -20,15 +21,15 @@ def asset_path(instance: Asset, filename: str) -> str:
 
 class Asset(models.Model):
     class Kind(models.TextChoices):
-        VIDEO = "video", "Video"
-        AUDIO = "audio", "Audio"
-        IMAGE = "image", "Image"
-        DOCUMENT = "document", "Document"
+        VIDEO = "video", _("Video")
+        AUDIO = "audio", _("Audio")
+        IMAGE = "image", _("Image")
+        DOCUMENT = "document", _("Document")
 
     class Origin(models.TextChoices):
-        UPLOAD = "upload", "Uploaded"
-        OUTPUT = "output", "Produced"
-        DERIVED = "derived", "Derived (poster, prepared input)"
+        UPLOAD = "upload", _("Uploaded")
+        OUTPUT = "output", _("Produced")
+        DERIVED = "derived", _("Derived (poster, prepared input)")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     # Who uploaded or produced it; the workspace it belongs to decides who may see it.

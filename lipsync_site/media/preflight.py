@@ -11,10 +11,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
 from lipsync_site.media.models import Asset
 from lipsync_site.media.render import remap_problem
 
 PASS, WARN, BLOCK = "pass", "warn", "block"
+LEVEL_LABELS = {PASS: _("pass"), WARN: _("warn"), BLOCK: _("block")}
 
 MISMATCH_TOLERANCE = 0.10  # durations more than 10% apart drift (seed 000)
 MIN_PORTRAIT_SIDE = 512  # seed 002: "at least 512x512px"
@@ -24,19 +28,29 @@ MIN_ACTIVE_FRACTION = 0.03
 CLIPPED_FRACTION = 0.001
 
 ADVICE = {
-    "face": "Use footage with a clear, front-facing or near-front-facing face; profiles beyond about 45 degrees "
-    "and hands near the mouth reduce fidelity.",
-    "face_small": "Crop or reframe so the face fills more of the picture: head-and-shoulders works best.",
-    "faces_many": "Choose who speaks on the poster. Routes that cannot be told pick a face themselves: for "
-    "those, crop the video to the speaker.",
-    "portrait_size": "Use a high-resolution portrait (at least 512x512 px) with a neutral expression and even light.",
-    "silent": "The voice drives the mouth: upload the recording with the speech in it.",
-    "clipped": "Clipped audio distorts the mouth shapes; re-export the voice at a lower level (WAV or "
-    "high-bitrate AAC preferred).",
-    "mismatch": "Trim the voice or use a longer video, or choose below how to fit them (loop the video, add "
-    "silence, or cut the end).",
-    "unchecked": "We could not look inside this file; check it yourself before paying.",
-    "remap": "Remap suits voices a little shorter or longer than the video (a re-recorded line, a dub).",
+    "face": _(
+        "Use footage with a clear, front-facing or near-front-facing face; profiles beyond about 45 degrees "
+        "and hands near the mouth reduce fidelity."
+    ),
+    "face_small": _("Crop or reframe so the face fills more of the picture: head-and-shoulders works best."),
+    "faces_many": _(
+        "Choose who speaks on the poster. Routes that cannot be told pick a face themselves: for "
+        "those, crop the video to the speaker."
+    ),
+    "portrait_size": _(
+        "Use a high-resolution portrait (at least 512x512 px) with a neutral expression and even light."
+    ),
+    "silent": _("The voice drives the mouth: upload the recording with the speech in it."),
+    "clipped": _(
+        "Clipped audio distorts the mouth shapes; re-export the voice at a lower level (WAV or "
+        "high-bitrate AAC preferred)."
+    ),
+    "mismatch": _(
+        "Trim the voice or use a longer video, or choose below how to fit them (loop the video, add "
+        "silence, or cut the end)."
+    ),
+    "unchecked": _("We could not look inside this file; check it yourself before paying."),
+    "remap": _("Remap suits voices a little shorter or longer than the video (a re-recorded line, a dub)."),
 }
 
 
@@ -55,28 +69,35 @@ class Check:
     def blocks(self) -> bool:
         return self.level == BLOCK
 
+    @property
+    def level_label(self) -> str:
+        """pass, warn or block, in the reader's language."""
+        return str(LEVEL_LABELS.get(self.level, self.level))
+
 
 def face_checks(asset: Asset, *, subject: str, confirmed_no_face: bool) -> list[Check]:
     """Faces in a portrait, or in the frames sampled across a video."""
     analysis = asset.analysis or {}
     samples = analysis.get("faces")
     if "error" in analysis or samples is None:
-        return [Check("face", WARN, subject, "We could not look for a face in this file.", ADVICE["unchecked"])]
+        return [
+            Check("face", WARN, subject, gettext("We could not look for a face in this file."), ADVICE["unchecked"])
+        ]
     with_face = [faces for faces in samples if faces]
     if not with_face:
         if asset.kind == Asset.Kind.IMAGE:
-            where = "the portrait"
+            where = gettext("the portrait")
         elif len(samples) == 1:
-            where = "the video (at the moment we looked at)"
+            where = gettext("the video (at the moment we looked at)")
         else:
-            where = f"the video (at any of the {len(samples)} moments we looked at)"
+            where = gettext("the video (at any of the %(count)d moments we looked at)") % {"count": len(samples)}
         if confirmed_no_face:
             return [
                 Check(
                     "face",
                     WARN,
                     subject,
-                    f"No face found in {where}; you confirmed it is a stylized character.",
+                    gettext("No face found in %(where)s; you confirmed it is a stylized character.") % {"where": where},
                     ADVICE["face"],
                 )
             ]
@@ -85,8 +106,9 @@ def face_checks(asset: Asset, *, subject: str, confirmed_no_face: bool) -> list[
                 "face",
                 BLOCK,
                 subject,
-                f"No face found in {where}: the provider would charge for a video in which no mouth moves.",
-                ADVICE["face"] + " If this is a stylized character, confirm below to go ahead.",
+                gettext("No face found in %(where)s: the provider would charge for a video in which no mouth moves.")
+                % {"where": where},
+                ADVICE["face"] + " " + gettext("If this is a stylized character, confirm below to go ahead."),
                 confirmable=True,
             )
         ]
@@ -97,13 +119,13 @@ def face_checks(asset: Asset, *, subject: str, confirmed_no_face: bool) -> list[
                 "face",
                 WARN,
                 subject,
-                f"The face is out of view at times: visible at {len(with_face)} of the {len(samples)} moments "
-                "we looked at.",
+                gettext("The face is out of view at times: visible at %(seen)d of the %(count)d moments we looked at.")
+                % {"seen": len(with_face), "count": len(samples)},
                 ADVICE["face"],
             )
         )
     else:
-        checks.append(Check("face", PASS, subject, "A face is visible.", ""))
+        checks.append(Check("face", PASS, subject, gettext("A face is visible."), ""))
     largest = sorted(max(face[3] for face in faces) for faces in with_face)[len(with_face) // 2]
     if largest < SMALL_FACE:
         checks.append(
@@ -111,14 +133,22 @@ def face_checks(asset: Asset, *, subject: str, confirmed_no_face: bool) -> list[
                 "face_small",
                 WARN,
                 subject,
-                f"The face is small: about {largest:.0%} of the picture's height.",
+                gettext("The face is small: about %(share)s of the picture's height.") % {"share": f"{largest:.0%}"},
                 ADVICE["face_small"],
             )
         )
     # Detections are merged per frame (see media.faces), so one face is never counted twice.
     most = max(len(faces) for faces in samples)
     if most > 1:
-        checks.append(Check("faces_many", WARN, subject, f"{most} faces are in frame at once.", ADVICE["faces_many"]))
+        checks.append(
+            Check(
+                "faces_many",
+                WARN,
+                subject,
+                gettext("%(count)d faces are in frame at once.") % {"count": most},
+                ADVICE["faces_many"],
+            )
+        )
     return checks
 
 
@@ -129,17 +159,25 @@ def portrait_size_check(portrait: Asset, *, subject: str) -> Check:
             "portrait_size",
             WARN,
             subject,
-            f"The portrait is {width}x{height} px, under 512x512.",
+            gettext("The portrait is %(size)s px, under 512x512.") % {"size": f"{width}x{height}"},
             ADVICE["portrait_size"],
         )
-    return Check("portrait_size", PASS, subject, f"The portrait is {width}x{height} px.")
+    return Check(
+        "portrait_size", PASS, subject, gettext("The portrait is %(size)s px.") % {"size": f"{width}x{height}"}
+    )
 
 
 def audio_checks(voice: Asset, *, subject: str) -> list[Check]:
     levels = (voice.analysis or {}).get("audio")
     if not levels:
         return [
-            Check("audio_level", WARN, subject, "We could not measure this recording's level.", ADVICE["unchecked"])
+            Check(
+                "audio_level",
+                WARN,
+                subject,
+                gettext("We could not measure this recording's level."),
+                ADVICE["unchecked"],
+            )
         ]
     if levels["rms_dbfs"] < SILENT_DBFS or levels["active_fraction"] < MIN_ACTIVE_FRACTION:
         return [
@@ -147,19 +185,23 @@ def audio_checks(voice: Asset, *, subject: str) -> list[Check]:
                 "audio_level",
                 BLOCK,
                 subject,
-                f"The recording is silent or nearly so: there is sound in only {levels['active_fraction']:.0%} of it.",
+                gettext("The recording is silent or nearly so: there is sound in only %(share)s of it.")
+                % {"share": f"{levels['active_fraction']:.0%}"},
                 ADVICE["silent"],
             )
         ]
-    checks = [Check("audio_level", PASS, subject, "The voice is at a good level.")]
+    checks = [Check("audio_level", PASS, subject, gettext("The voice is at a good level."))]
     if levels["clipped_fraction"] > CLIPPED_FRACTION:
         checks.append(
             Check(
                 "audio_clipped",
                 WARN,
                 subject,
-                f"The recording is distorted in places: too loud, so {levels['clipped_fraction']:.1%} of it is cut off "
-                "at full volume (clipped).",
+                gettext(
+                    "The recording is distorted in places: too loud, so %(share)s of it is cut off "
+                    "at full volume (clipped)."
+                )
+                % {"share": f"{levels['clipped_fraction']:.1%}"},
                 ADVICE["clipped"],
             )
         )
@@ -167,15 +209,15 @@ def audio_checks(voice: Asset, *, subject: str) -> list[Check]:
 
 
 _TIMES = {
-    2: "twice as long",
-    3: "three times as long",
-    4: "four times as long",
-    5: "five times as long",
-    6: "six times as long",
-    7: "seven times as long",
-    8: "eight times as long",
-    9: "nine times as long",
-    10: "ten times as long",
+    2: _("twice as long as %(than)s"),
+    3: _("three times as long as %(than)s"),
+    4: _("four times as long as %(than)s"),
+    5: _("five times as long as %(than)s"),
+    6: _("six times as long as %(than)s"),
+    7: _("seven times as long as %(than)s"),
+    8: _("eight times as long as %(than)s"),
+    9: _("nine times as long as %(than)s"),
+    10: _("ten times as long as %(than)s"),
 }
 
 
@@ -183,14 +225,16 @@ def how_much_longer(longer: float, shorter: float, *, than: str) -> str:
     """How much longer one length is than another, as people say it: "40% longer than the
     video", "twice as long as the video", "2.5 times as long as the video"."""
     if shorter <= 0:
-        return f"much longer than {than}"
+        return gettext("much longer than %(than)s") % {"than": than}
     ratio = longer / shorter
     if ratio < 1.85:
-        return f"{ratio - 1:.0%} longer than {than}"
+        return gettext("%(share)s longer than %(than)s") % {"share": f"{ratio - 1:.0%}", "than": than}
     whole = round(ratio)
     if abs(ratio - whole) < 0.1:
-        return f"{_TIMES.get(whole, f'{whole} times as long')} as {than}"
-    return f"{ratio:.1f} times as long as {than}"
+        if whole in _TIMES:
+            return _TIMES[whole] % {"than": than}
+        return gettext("%(times)d times as long as %(than)s") % {"times": whole, "than": than}
+    return gettext("%(times).1f times as long as %(than)s") % {"times": ratio, "than": than}
 
 
 def durations_differ(video_seconds: float | None, audio_seconds: float | None) -> bool:
@@ -202,16 +246,30 @@ def durations_differ(video_seconds: float | None, audio_seconds: float | None) -
 def mismatch_check(video: Asset, voice: Asset, *, subject: str) -> Check:
     video_s, voice_s = video.duration_seconds or 0.0, voice.duration_seconds or 0.0
     if durations_differ(video_s, voice_s):
-        longer, shorter = ("voice", "video") if voice_s > video_s else ("video", "voice")
+        voice_longer = voice_s > video_s
+        how_much = how_much_longer(
+            max(video_s, voice_s),
+            min(video_s, voice_s),
+            than=gettext("the video") if voice_longer else gettext("the voice"),
+        )
+        message = (
+            gettext("The voice lasts %(voice).1f s and the video %(video).1f s: the voice is %(how_much)s.")
+            if voice_longer
+            else gettext("The voice lasts %(voice).1f s and the video %(video).1f s: the video is %(how_much)s.")
+        )
         return Check(
             "mismatch",
             WARN,
             subject,
-            f"The voice lasts {voice_s:.1f} s and the video {video_s:.1f} s: the {longer} is "
-            f"{how_much_longer(max(video_s, voice_s), min(video_s, voice_s), than='the ' + shorter)}.",
+            message % {"voice": voice_s, "video": video_s, "how_much": how_much},
             ADVICE["mismatch"],
         )
-    return Check("mismatch", PASS, subject, f"Voice {voice_s:.1f} s, video {video_s:.1f} s: close enough.")
+    return Check(
+        "mismatch",
+        PASS,
+        subject,
+        gettext("Voice %(voice).1f s, video %(video).1f s: close enough.") % {"voice": voice_s, "video": video_s},
+    )
 
 
 def remap_check(video: Asset, voice: Asset, *, subject: str) -> Check | None:
@@ -234,13 +292,21 @@ def run_checks(
     ``mismatch_mode`` is how voice and video lengths are to be fitted, when chosen."""
     checks: list[Check] = []
     if video is not None:
-        checks += face_checks(video, subject=f"Video: {video.display_name}", confirmed_no_face=confirmed_no_face)
+        checks += face_checks(
+            video,
+            subject=gettext("Video: %(name)s") % {"name": video.display_name},
+            confirmed_no_face=confirmed_no_face,
+        )
     if portrait is not None:
-        subject = f"Portrait: {portrait.display_name}"
+        subject = gettext("Portrait: %(name)s") % {"name": portrait.display_name}
         checks += face_checks(portrait, subject=subject, confirmed_no_face=confirmed_no_face)
         checks.append(portrait_size_check(portrait, subject=subject))
     for index, voice in enumerate(voices, start=1):
-        subject = f"Voice {index}: {voice.display_name}" if len(voices) > 1 else f"Voice: {voice.display_name}"
+        subject = (
+            gettext("Voice %(number)d: %(name)s") % {"number": index, "name": voice.display_name}
+            if len(voices) > 1
+            else gettext("Voice: %(name)s") % {"name": voice.display_name}
+        )
         checks += audio_checks(voice, subject=subject)
         if video is not None:
             checks.append(mismatch_check(video, voice, subject=subject))

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 from django.conf import settings
+from django.utils.translation import gettext
 
 from lipsync_site.media.models import Asset
 from lipsync_site.media.probe import MediaRejected
@@ -39,9 +40,9 @@ def prepare_voice(*, voice: Asset, target_seconds: float) -> Asset:
                 env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(Path(__file__).resolve().parents[2])},
             )
         except subprocess.TimeoutExpired:
-            raise MediaRejected("Preparing the voice took too long.") from None
+            raise MediaRejected(gettext("Preparing the voice took too long.")) from None
         if completed.returncode != 0 or not target.exists():
-            raise MediaRejected("The voice could not be prepared to the video's length.")
+            raise MediaRejected(gettext("The voice could not be prepared to the video's length."))
         return store_file(
             owner=voice.owner,
             workspace=voice.workspace,

@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 
 from django.conf import settings
+from django.utils.translation import gettext, gettext_lazy
 
 
 class MediaRejected(Exception):
@@ -50,7 +51,11 @@ class MediaFacts:
         return cls(**{key: value for key, value in data.items() if key in names})
 
 
-KIND_NAMES = {"video": "a video", "audio": "an audio file", "image": "an image"}
+KIND_NAMES = {
+    "video": gettext_lazy("a video"),
+    "audio": gettext_lazy("an audio file"),
+    "image": gettext_lazy("an image"),
+}
 
 
 def probe(
@@ -93,10 +98,10 @@ def probe(
         answer = None
     if answer is None:
         if timed_out:
-            raise MediaRejected("The file took too long to read; it may be damaged.")
+            raise MediaRejected(gettext("The file took too long to read; it may be damaged."))
         if returncode != 0:
-            raise MediaRejected("The file could not be read as media; it may be damaged or truncated.")
-        raise MediaRejected("The file could not be read as media.")
+            raise MediaRejected(gettext("The file could not be read as media; it may be damaged or truncated."))
+        raise MediaRejected(gettext("The file could not be read as media."))
     if "error" in answer:
         raise MediaRejected(answer["error"])
     facts = MediaFacts.from_dict(answer)
@@ -117,5 +122,8 @@ def probe_expecting(path: Path, kind: str, **options) -> MediaFacts:
     if facts.kind == kind:
         return facts
     if kind == "video" and facts.kind == "audio":
-        raise MediaRejected("This file has sound but no video stream; the source video needs a picture.")
-    raise MediaRejected(f"This is {KIND_NAMES[facts.kind]}, but {KIND_NAMES[kind]} is needed here.")
+        raise MediaRejected(gettext("This file has sound but no video stream; the source video needs a picture."))
+    raise MediaRejected(
+        gettext("This is %(found)s, but %(needed)s is needed here.")
+        % {"found": KIND_NAMES[facts.kind], "needed": KIND_NAMES[kind]}
+    )

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import av
 import numpy as np
+from django.utils.translation import gettext
 
 MAX_SHORT_SIDE = 1080  # outputs are at most 1080p, in either orientation
 MAX_LONG_SIDE = 1920
@@ -184,14 +185,22 @@ def remap_problem(video_seconds: float, audio_seconds: float) -> str:
     speed = video_seconds / audio_seconds
     if REMAP_SLOWEST <= speed <= REMAP_FASTEST:
         return ""
-    shown = f"{speed:.1f}" if round(speed, 1) > 0 else f"{speed:.2f}"
-    how = (
-        f"stretch {video_seconds:.1f} s of video over" if speed < 1 else f"squeeze {video_seconds:.1f} s of video into"
-    )
-    return (
-        f"Remap would play the video at {shown}x its speed ({how} {audio_seconds:.1f} s of voice); it works "
-        "between half and double speed. Choose loop or bounce, or trim the voice."
-    )
+    numbers = {
+        "speed": f"{speed:.1f}" if round(speed, 1) > 0 else f"{speed:.2f}",
+        "video": f"{video_seconds:.1f}",
+        "voice": f"{audio_seconds:.1f}",
+    }
+    if speed < 1:
+        message = gettext(
+            "Remap would play the video at %(speed)sx its speed (stretch %(video)s s of video over %(voice)s s of "
+            "voice); it works between half and double speed. Choose loop or bounce, or trim the voice."
+        )
+    else:
+        message = gettext(
+            "Remap would play the video at %(speed)sx its speed (squeeze %(video)s s of video into %(voice)s s of "
+            "voice); it works between half and double speed. Choose loop or bounce, or trim the voice."
+        )
+    return message % numbers
 
 
 def fitted_seconds(geometry: VideoGeometry, audio_seconds: float, mode: str) -> float:

@@ -13,11 +13,14 @@ from __future__ import annotations
 from django.conf import settings
 from django.http import JsonResponse
 from django.shortcuts import render
+from django.utils.translation import gettext
 
 
 def request_too_large_message() -> str:
     cap = settings.MEDIA_REQUEST_MAX_BYTES / 1024**2
-    return f"The files of one submission may total at most {cap:.0f} MB; nothing was stored. Send fewer files at once."
+    return gettext(
+        "The files of one submission may total at most %(cap).0f MB; nothing was stored. Send fewer files at once."
+    ) % {"cap": cap}
 
 
 class RequestSizeLimitMiddleware:

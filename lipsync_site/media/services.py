@@ -10,6 +10,7 @@ from django.core.files import File
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.utils.translation import gettext
 
 from lipsync_site.media.models import Asset
 from lipsync_site.media.names import clean_original_name
@@ -49,7 +50,7 @@ def store_upload(*, owner, workspace, upload: UploadedFile, kind: str) -> Asset:
     path, spool = _local_copy(upload)
     try:
         if path.stat().st_size == 0:
-            raise MediaRejected("The file is empty.")
+            raise MediaRejected(gettext("The file is empty."))
         digest = sha256_of(path)
         existing = Asset.objects.filter(
             workspace=workspace, sha256=digest, kind=kind, origin=Asset.Origin.UPLOAD
@@ -114,14 +115,14 @@ def store_evidence(*, owner, workspace, upload: UploadedFile) -> Asset:
     try:
         size = path.stat().st_size
         if size == 0:
-            raise MediaRejected("The evidence file is empty.")
+            raise MediaRejected(gettext("The evidence file is empty."))
         with open(path, "rb") as fh:
             head = fh.read(8)
             fh.seek(max(0, size - 2048))
             tail = fh.read()
         if head.startswith(b"%PDF-"):
             if b"%%EOF" not in tail:
-                raise MediaRejected("This PDF is truncated (it has no end-of-file marker).")
+                raise MediaRejected(gettext("This PDF is truncated (it has no end-of-file marker)."))
             facts = MediaFacts(
                 kind=Asset.Kind.DOCUMENT, extension=".pdf", content_type="application/pdf", container="pdf"
             )
@@ -129,9 +130,9 @@ def store_evidence(*, owner, workspace, upload: UploadedFile) -> Asset:
             try:
                 facts = probe_expecting(path, Asset.Kind.IMAGE)
             except MediaRejected as exc:
-                raise MediaRejected(f"The evidence must be a PDF, JPG or PNG. {exc.message}") from None
+                raise MediaRejected(gettext("The evidence must be a PDF, JPG or PNG.") + " " + exc.message) from None
             if facts.extension not in EVIDENCE_IMAGE_TYPES:
-                raise MediaRejected("The evidence must be a PDF, JPG or PNG.")
+                raise MediaRejected(gettext("The evidence must be a PDF, JPG or PNG."))
         digest = sha256_of(path)
         existing = Asset.objects.filter(
             workspace=workspace, sha256=digest, kind=facts.kind, origin=Asset.Origin.UPLOAD

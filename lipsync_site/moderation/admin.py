@@ -5,6 +5,8 @@ from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, gettext_noop, ngettext
 from django.views.decorators.http import require_POST
 
 from lipsync_site.consent.models import Attestation, Decision, VoiceProvenance
@@ -14,6 +16,9 @@ from lipsync_site.media import links
 from lipsync_site.moderation.services import approve_attestation, reject_attestation
 
 QUEUE_PAGE_SIZE = 20
+# Django 6.1's blank choice in the admin's selects: its own zh_Hans catalog has no entry yet,
+# so ours (LOCALE_PATHS wins) carries it.
+gettext_noop("- Select an option -")
 
 
 class DecisionInline(admin.TabularInline):
@@ -27,18 +32,23 @@ class DecisionInline(admin.TabularInline):
 
 
 class RejectForm(forms.Form):
-    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), help_text="The owner sees this on the job page.")
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=gettext_lazy("The owner sees this on the job page."),
+        label=gettext_lazy("Reason"),
+    )
     refund = forms.BooleanField(
-        required=False, label="Refund the credits of delivered jobs (the provider was paid: we bear the cost)."
+        required=False,
+        label=gettext_lazy("Refund the credits of delivered jobs (the provider was paid: we bear the cost)."),
     )
 
 
 class ReviewStateFilter(admin.SimpleListFilter):
-    title = "review state"
+    title = gettext_lazy("review state")
     parameter_name = "review"
 
     def lookups(self, request, model_admin):
-        return [("pending", "Pending"), ("approved", "Approved"), ("rejected", "Rejected")]
+        return [("pending", _("Pending")), ("approved", _("Approved")), ("rejected", _("Rejected"))]
 
     def queryset(self, request, queryset):
         if self.value() == "pending":
@@ -77,7 +87,7 @@ class AttestationAdmin(admin.ModelAdmin):
         items = [self._queue_item(request, attestation) for attestation in page]
         context = {
             **self.admin_site.each_context(request),
-            "title": "Consent review queue",
+            "title": _("Consent review queue"),
             "opts": self.model._meta,
             "page": page,
             "items": items,
@@ -116,6 +126,7 @@ class AttestationAdmin(admin.ModelAdmin):
             "evidence_url": url(attestation.evidence),
             "history": decision_history(attestation.user, exclude=attestation),
             "consequences": rejection_consequences(attestation.pk),
+            "consequence_words": consequence_words(rejection_consequences(attestation.pk)),
         }
 
     def decide_view(self, request, attestation_id):
@@ -128,11 +139,13 @@ class AttestationAdmin(admin.ModelAdmin):
         )
         if outcome == "approve":
             approve_attestation(attestation=attestation, moderator=request.user, reason=request.POST.get("reason", ""))
-            self.message_user(request, f"Approved consent for {attestation.person_name}.", messages.SUCCESS)
+            self.message_user(
+                request, _("Approved consent for %(name)s.") % {"name": attestation.person_name}, messages.SUCCESS
+            )
         elif outcome == "reject":
             form = RejectForm(request.POST)
             if not form.is_valid():
-                self.message_user(request, "A rejection needs a reason: the owner sees it.", messages.ERROR)
+                self.message_user(request, _("A rejection needs a reason: the owner sees it."), messages.ERROR)
                 return redirect(back)
             refund = form.cleaned_data["refund"]
             reject_attestation(
@@ -140,12 +153,22 @@ class AttestationAdmin(admin.ModelAdmin):
             )
             self.message_user(
                 request,
-                f"Rejected consent for {attestation.person_name}; its jobs were stopped, delivered ones revoked"
-                f"{' and refunded' if refund else ''}, and their links no longer work.",
+                (
+                    _(
+                        "Rejected consent for %(name)s; its jobs were stopped, delivered ones revoked and refunded, "
+                        "and their links no longer work."
+                    )
+                    if refund
+                    else _(
+                        "Rejected consent for %(name)s; its jobs were stopped, delivered ones revoked, and their "
+                        "links no longer work."
+                    )
+                )
+                % {"name": attestation.person_name},
                 messages.WARNING,
             )
         else:
-            self.message_user(request, "Choose approve or reject.", messages.ERROR)
+            self.message_user(request, _("Choose approve or reject."), messages.ERROR)
         return redirect(back)
 
     def get_readonly_fields(self, request, obj=None):
@@ -160,22 +183,27 @@ class AttestationAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None):
         return False
 
-    @admin.display(description="Review")
+    @admin.display(description=gettext_lazy("Review"))
     def review(self, obj):
         state = obj.review_state
         colour = {"approved": "green", "rejected": "#b00", "pending": "#a60"}[state]
-        return format_html('<strong style="color:{}">{}</strong>', colour, state)
+        return format_html('<strong style="color:{}">{}</strong>', colour, obj.review_state_display)
 
     def has_moderate_permission(self, request):
         return request.user.has_perm("consent.moderate_attestation")
 
-    @admin.action(description="Approve selected attestations", permissions=["moderate"])
+    @admin.action(description=gettext_lazy("Approve selected attestations"), permissions=["moderate"])
     def approve(self, request, queryset):
         for attestation in queryset:
             approve_attestation(attestation=attestation, moderator=request.user)
-        self.message_user(request, f"Approved {queryset.count()} attestation(s).", messages.SUCCESS)
+        count = queryset.count()
+        self.message_user(
+            request,
+            ngettext("Approved %(count)d attestation.", "Approved %(count)d attestations.", count) % {"count": count},
+            messages.SUCCESS,
+        )
 
-    @admin.action(description="Reject selected attestations…", permissions=["moderate"])
+    @admin.action(description=gettext_lazy("Reject selected attestations…"), permissions=["moderate"])
     def reject(self, request, queryset):
         form = RejectForm(request.POST if "apply" in request.POST else None)
         if form.is_valid():
@@ -186,8 +214,16 @@ class AttestationAdmin(admin.ModelAdmin):
                     reason=form.cleaned_data["reason"],
                     refund=form.cleaned_data["refund"],
                 )
+            count = queryset.count()
             self.message_user(
-                request, f"Rejected {queryset.count()} attestation(s); their jobs were stopped.", messages.WARNING
+                request,
+                ngettext(
+                    "Rejected %(count)d attestation; its jobs were stopped.",
+                    "Rejected %(count)d attestations; their jobs were stopped.",
+                    count,
+                )
+                % {"count": count},
+                messages.WARNING,
             )
             return None
         return render(
@@ -195,3 +231,36 @@ class AttestationAdmin(admin.ModelAdmin):
             "moderation/reject.html",
             {**self.admin_site.each_context(request), "form": form, "attestations": queryset, "opts": self.model._meta},
         )
+
+
+def consequence_words(consequences) -> str:
+    """What rejecting would do, in one sentence for the moderator."""
+    released, delivered, credits = consequences.released, consequences.delivered, consequences.delivered_credits
+    parts = []
+    if released:
+        parts.append(
+            ngettext(
+                "stop %(count)d unfinished job and return its credits",
+                "stop %(count)d unfinished jobs and return their credits",
+                released,
+            )
+            % {"count": released}
+        )
+    if delivered:
+        parts.append(
+            ngettext(
+                "revoke %(count)d delivered job: ",
+                "revoke %(count)d delivered jobs: ",
+                delivered,
+            )
+            % {"count": delivered}
+            + ngettext(
+                "the owner loses the download and %(credits)d credit stays charged unless you tick refund",
+                "the owner loses the download and %(credits)d credits stay charged unless you tick refund",
+                credits,
+            )
+            % {"credits": credits}
+        )
+    if not parts:
+        parts.append(_("change no job (they have all ended)"))
+    return _("Rejecting will %(what)s; the owner is e-mailed the reason.") % {"what": _(", and ").join(parts)}

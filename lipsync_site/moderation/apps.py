@@ -1,5 +1,6 @@
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate
+from django.utils.translation import gettext_lazy as _
 
 MODERATORS_GROUP = "Moderators"
 # What a moderator may do: judge consent, and read (never change) the records.
@@ -25,6 +26,7 @@ def ensure_moderators_group(sender, using="default", **kwargs):
 
 class ModerationConfig(AppConfig):
     name = "lipsync_site.moderation"
+    verbose_name = _("Moderation")
     label = "moderation"
 
     def ready(self):

@@ -16,6 +16,8 @@ import math
 from dataclasses import dataclass, field
 
 from django.db import models
+from django.utils import translation
+from django.utils.translation import gettext_lazy as _
 
 from lipsync_site.media.mismatch import ALL_MODES
 
@@ -23,12 +25,12 @@ MB = 1024 * 1024
 
 
 class InputShape(models.TextChoices):
-    VIDEO_AUDIO = "video_audio", "Source video + voice audio (mouth swap)"
-    PORTRAIT_AUDIO = "portrait_audio", "Portrait + voice audio (talking head)"
-    VIDEO_SCRIPT = "video_script", "Source video + script"
-    SCRIPT = "script", "Script or prompt only"
+    VIDEO_AUDIO = "video_audio", _("Source video + voice audio (mouth swap)")
+    PORTRAIT_AUDIO = "portrait_audio", _("Portrait + voice audio (talking head)")
+    VIDEO_SCRIPT = "video_script", _("Source video + script")
+    SCRIPT = "script", _("Script or prompt only")
     # HappyHorse image-to-video: a portrait that speaks a script (no audio file).
-    PORTRAIT_SCRIPT = "portrait_script", "Portrait + script"
+    PORTRAIT_SCRIPT = "portrait_script", _("Portrait + script")
 
 
 # The inputs each shape needs, for forms: "video", "image", "audio", "text".
@@ -42,9 +44,9 @@ SHAPE_INPUTS: dict[str, tuple[str, ...]] = {
 
 
 class Tier(models.TextChoices):
-    PREMIUM = "premium", "Premium"
-    STANDARD = "standard", "Standard"
-    DRAFT = "draft", "Draft"
+    PREMIUM = "premium", _("Premium")
+    STANDARD = "standard", _("Standard")
+    DRAFT = "draft", _("Draft")
 
 
 @dataclass(frozen=True)
@@ -81,11 +83,27 @@ class Route:
     defaults: dict = field(default_factory=dict)  # body values used when options.extra lacks them
     # Optional body fields the model's schema has, sent from options.extra or defaults.
     body_options: tuple[str, ...] = ()
+    # Routes that generate speech from the script: the languages their voices speak, and the
+    # voice (body fields) used for each (see providers.speech).
+    speech_languages: tuple[str, ...] = ()
+    voices: dict = field(default_factory=dict)
     enabled: bool = True  # admin switch (RouteOverride)
     unconfirmed: str = ""  # what PROVIDERS.md could not confirm, for the admin
 
     def estimate_credits(self, output_seconds: float) -> int:
         return max(self.minimum_credits, math.ceil(output_seconds) * self.credits_per_second)
+
+    @property
+    def name_on_record(self) -> str:
+        """The route's name as the ledger and the event log keep it: in English, whatever
+        the language of the request that wrote it."""
+        with translation.override("en"):
+            return str(self.label)
+
+    @property
+    def tier_label(self) -> str:
+        """The tier in the reader's language."""
+        return str(Tier(self.tier).label) if self.tier in Tier.values else self.tier
 
     @property
     def needs(self) -> tuple[str, ...]:
@@ -105,7 +123,7 @@ _SYNC_DIRECT = {"max_video_bytes": 100 * MB}
 ROUTES: tuple[Route, ...] = (
     Route(
         id="local-draft",
-        label="Local draft",
+        label=_("Local draft"),
         provider="local",
         model_id="local/draft",
         shapes=(InputShape.VIDEO_AUDIO, InputShape.PORTRAIT_AUDIO),
@@ -115,7 +133,9 @@ ROUTES: tuple[Route, ...] = (
         max_duration_seconds=300.0,
         mismatch_modes=ALL_MODES,
         speaker_choice=True,
-        pick_for="Checking timing, framing and who speaks before paying for a premium route; free of network and keys.",
+        pick_for=_(
+            "Checking timing, framing and who speaks before paying for a premium route; free of network and keys."
+        ),
         avoid_for="Delivery: the mouth motion is a signal-processing draft, not a learned model.",
     ),
     Route(
@@ -131,8 +151,10 @@ ROUTES: tuple[Route, ...] = (
         max_input_bytes=100 * MB,
         mismatch_modes=ALL_MODES,
         body="sync",
-        pick_for="Hero-quality dubs, lip-sync on professionally shot video, foreign-language dubbing "
-        "where mouth fidelity matters most.",
+        pick_for=_(
+            "Hero-quality dubs, lip-sync on professionally shot video, foreign-language dubbing "
+            "where mouth fidelity matters most."
+        ),
         avoid_for="Cost-sensitive batch jobs: drop to sync v2.",
         limits=_RUNCOMFY_VIDEO,
         unconfirmed="Full schema not published; sync_mode seen in public code; maximum length assumed 5 min.",
@@ -150,7 +172,7 @@ ROUTES: tuple[Route, ...] = (
         max_input_bytes=100 * MB,
         mismatch_modes=ALL_MODES,
         body="sync",
-        pick_for="Scaled or batch lip-sync jobs, drafts.",
+        pick_for=_("Scaled or batch lip-sync jobs, drafts."),
         avoid_for="Hero delivery: use sync v2 Pro.",
         limits=_RUNCOMFY_VIDEO,
         unconfirmed="Full schema not published; sync_mode seen in public code; maximum length assumed 5 min.",
@@ -171,8 +193,10 @@ ROUTES: tuple[Route, ...] = (
         mismatch_modes=ALL_MODES,
         body="sync_direct",
         defaults={"active_speaker_detection": True},
-        pick_for="Hero-quality dubs straight from Sync Labs: speaker detection for several faces, "
-        "completion by signed webhook.",
+        pick_for=_(
+            "Hero-quality dubs straight from Sync Labs: speaker detection for several faces, "
+            "completion by signed webhook."
+        ),
         avoid_for="Cost-sensitive batch jobs: use lipsync-2.",
         limits=_SYNC_DIRECT,
         unconfirmed="Output hosts (SYNC_DOWNLOAD_HOSTS) and the largest input size are assumptions.",
@@ -193,7 +217,7 @@ ROUTES: tuple[Route, ...] = (
         mismatch_modes=ALL_MODES,
         body="sync_direct",
         defaults={"active_speaker_detection": True},
-        pick_for="Scaled or batch lip-sync straight from Sync Labs.",
+        pick_for=_("Scaled or batch lip-sync straight from Sync Labs."),
         avoid_for="Hero delivery: use lipsync-2-pro.",
         limits=_SYNC_DIRECT,
         unconfirmed="Output hosts (SYNC_DOWNLOAD_HOSTS) and the largest input size are assumptions.",
@@ -214,7 +238,7 @@ ROUTES: tuple[Route, ...] = (
         min_side_px=720,
         max_side_px=1920,
         body="video_audio",
-        pick_for="Kling-pipeline integration; an alternative to Sync Labs for short clips.",
+        pick_for=_("Kling-pipeline integration; an alternative to Sync Labs for short clips."),
         avoid_for="Top-tier mouth fidelity: Sync Labs Pro is the benchmark.",
         limits=_RUNCOMFY_VIDEO,
         unconfirmed="RunComfy's page writes kling/kling/lipsync/..., the seed kling/lipsync/...",
@@ -236,10 +260,15 @@ ROUTES: tuple[Route, ...] = (
         max_side_px=1920,
         body="kling_text",
         defaults={"voice_id": "oversea_male1", "voice_language": "en"},
-        pick_for="A written script and a source video: speech is generated in the same pass, no audio file needed.",
+        speech_languages=("en", "zh"),
+        voices={
+            "en": {"voice_id": "oversea_male1", "voice_language": "en"},
+            "zh": {"voice_id": "ai_chenjiahao_712", "voice_language": "zh"},
+        },
+        pick_for=_("A written script and a source video: speech is generated in the same pass, no audio file needed."),
         avoid_for="Precise lip-sync to a specific recording: the voice is regenerated on every call.",
         limits={**_RUNCOMFY_VIDEO, "voice_languages": ("en", "zh")},
-        unconfirmed="Voice ids are Kling's; the default voice is an assumption.",
+        unconfirmed="Voice ids are Kling's; the default voices (English and Mandarin) are assumptions.",
     ),
     Route(
         id="creatify-lipsync",
@@ -254,7 +283,7 @@ ROUTES: tuple[Route, ...] = (
         max_input_bytes=100 * MB,
         mismatch_modes=("loop",),
         body="creatify",
-        pick_for="Creatify-ecosystem workflows.",
+        pick_for=_("Creatify-ecosystem workflows."),
         avoid_for="Comparison shopping, unless cost or latency favours it.",
         limits=_RUNCOMFY_VIDEO,
         unconfirmed="Model id from the seed, not confirmed on RunComfy; `loop` seen on another host.",
@@ -271,7 +300,7 @@ ROUTES: tuple[Route, ...] = (
         max_duration_seconds=60.0,
         max_input_bytes=50 * MB,
         body="omnihuman",
-        pick_for="UGC voiceover, a virtual presenter, a dubbed product demo from a single portrait.",
+        pick_for=_("UGC voiceover, a virtual presenter, a dubbed product demo from a single portrait."),
         avoid_for="Lip-sync onto an existing video (keep the original motion): use Sync Labs v2.",
         limits={"max_image_bytes": 50 * MB},
         unconfirmed="Maximum voice length assumed 60 s.",
@@ -296,10 +325,14 @@ ROUTES: tuple[Route, ...] = (
         body="wan_t2v",
         defaults={"aspect_ratio": "16:9", "resolution": "720p", "duration": 5},
         body_options=("aspect_ratio", "resolution", "duration", "negative_prompt", "seed"),
-        pick_for="Full scene control (not just a portrait) with a specific voiceover; open-weights pipeline.",
+        # Without a recording Wan speaks the quoted line itself, in English or Mandarin.
+        speech_languages=("en", "zh"),
+        pick_for=_("Full scene control (not just a portrait) with a specific voiceover; open-weights pipeline."),
         avoid_for='The simplest "portrait talks": use OmniHuman.',
         limits={"aspect_ratios": _ASPECT_RATIOS, "resolutions": ("720p", "1080p")},
-        unconfirmed="Audio longer than the video is cut.",
+        unconfirmed=(
+            "Audio longer than the video is cut. Mandarin speech from a Chinese prompt assumed (Wan is bilingual)."
+        ),
     ),
     Route(
         id="happyhorse-t2v",
@@ -318,7 +351,9 @@ ROUTES: tuple[Route, ...] = (
         # The schema's default is 1080P; 720P keeps the price and the wait down.
         defaults={"aspect_ratio": "16:9", "resolution": "720P", "duration": 5},
         body_options=("aspect_ratio", "resolution", "duration", "seed"),
-        pick_for="A written script with speech generated in the same pass; social and UGC clips.",
+        # Chinese speech is not documented for HappyHorse: English scripts only until confirmed.
+        speech_languages=("en",),
+        pick_for=_("A written script with speech generated in the same pass; social and UGC clips."),
         avoid_for="Locking the mouth to a pre-recorded voiceover.",
         limits={"aspect_ratios": _ASPECT_RATIOS, "resolutions": ("720P", "1080P")},
         unconfirmed="Availability and id spelling vary between snapshots (1-0 vs 1.0); price assumed.",
@@ -342,7 +377,9 @@ ROUTES: tuple[Route, ...] = (
         # No aspect_ratio: the output takes the portrait's aspect (the schema has no such field).
         defaults={"resolution": "720P", "duration": 5},
         body_options=("resolution", "duration", "seed"),
-        pick_for="A portrait that speaks a written script, speech generated in the same pass.",
+        # Chinese speech is not documented for HappyHorse: English scripts only until confirmed.
+        speech_languages=("en",),
+        pick_for=_("A portrait that speaks a written script, speech generated in the same pass."),
         avoid_for="Locking the mouth to a pre-recorded voiceover.",
         limits={"resolutions": ("720P", "1080P"), "max_image_bytes": 10 * MB, "aspect_range": (1 / 2.5, 2.5)},
         unconfirmed="Availability and id spelling vary between snapshots (1-0 vs 1.0); price assumed.",
@@ -361,7 +398,7 @@ ROUTES: tuple[Route, ...] = (
         mismatch_modes=("cut_off", "silence", "remap"),
         body="nemo_edit",
         defaults={"language": "en"},
-        pick_for="A second opinion on mouth swap through an editing agent; starter credits for trials.",
+        pick_for=_("A second opinion on mouth swap through an editing agent; starter credits for trials."),
         avoid_for="Hero delivery or strict turnaround: the agent's edits are slower and less predictable.",
         limits={
             "formats": ("mp4", "mov", "avi", "webm", "mkv", "jpg", "png", "gif", "webp", "mp3", "wav", "m4a", "aac")

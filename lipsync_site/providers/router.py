@@ -8,8 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from django.utils.translation import gettext, gettext_lazy
+from django.utils.translation import gettext_lazy as _
+
 from lipsync_site.providers import routes
 from lipsync_site.providers.catalog import InputShape, Route, Tier
+from lipsync_site.providers.speech import language_name
 
 
 @dataclass(frozen=True)
@@ -27,6 +31,7 @@ class ProbeFacts:
     image_bytes: int | None = None
     audio_bytes: int | None = None
     text_chars: int | None = None
+    text_language: str | None = None  # the script's language (providers.speech)
     output_seconds: float | None = None
 
     @classmethod
@@ -101,21 +106,21 @@ _PREFERENCES: dict[tuple[str, str], tuple[str, ...]] = {
 _SCRIPT_WITH_AUDIO = ("wan-2-7-audio", "happyhorse-t2v")
 
 _WHY = {
-    "sync-v2-pro": "Sync v2 Pro is the premium default for mouth swap on existing footage.",
-    "sync-v2": "Sync v2 is the standard route for batch and draft mouth swaps.",
-    "sync-direct-2-pro": "Sync lipsync-2-pro, straight from Sync Labs, is the premium mouth swap.",
-    "sync-direct-2": "Sync lipsync-2, straight from Sync Labs, is the standard mouth swap.",
-    "omnihuman": "OmniHuman is the default for a talking portrait.",
-    "kling-lipsync-text": "Kling lip-sync (script) speaks your script over your source video.",
-    "happyhorse-t2v": "HappyHorse generates the clip and speaks your script in the same pass.",
-    "happyhorse-i2v": "HappyHorse animates the portrait and speaks your script in the same pass.",
-    "wan-2-7-audio": "Wan 2.7 builds the scene from your prompt and drives the mouth from your voice track.",
-    "local-draft": "The local draft is the cheapest way to check timing and framing.",
+    "sync-v2-pro": _("Sync v2 Pro is the premium default for mouth swap on existing footage."),
+    "sync-v2": _("Sync v2 is the standard route for batch and draft mouth swaps."),
+    "sync-direct-2-pro": _("Sync lipsync-2-pro, straight from Sync Labs, is the premium mouth swap."),
+    "sync-direct-2": _("Sync lipsync-2, straight from Sync Labs, is the standard mouth swap."),
+    "omnihuman": _("OmniHuman is the default for a talking portrait."),
+    "kling-lipsync-text": _("Kling lip-sync (script) speaks your script over your source video."),
+    "happyhorse-t2v": _("HappyHorse generates the clip and speaks your script in the same pass."),
+    "happyhorse-i2v": _("HappyHorse animates the portrait and speaks your script in the same pass."),
+    "wan-2-7-audio": _("Wan 2.7 builds the scene from your prompt and drives the mouth from your voice track."),
+    "local-draft": _("The local draft is the cheapest way to check timing and framing."),
 }
 
 
 def _mb(value: int) -> str:
-    return f"{value / (1024 * 1024):.0f} MB"
+    return gettext("%(mb).0f MB") % {"mb": value / (1024 * 1024)}
 
 
 def fit_problems(route: Route, facts: ProbeFacts | dict | None) -> list[str]:
@@ -129,55 +134,99 @@ def fit_problems(route: Route, facts: ProbeFacts | dict | None) -> list[str]:
     if route.is_generated:
         low, high = route.output_seconds_range
         if facts.output_seconds is not None and not low <= facts.output_seconds <= high:
-            problems.append(f"{route.label} makes clips of {low:g} to {high:g} seconds.")
+            problems.append(
+                gettext("%(route)s makes clips of %(low)s to %(high)s seconds.")
+                % {"route": route.label, "low": f"{low:g}", "high": f"{high:g}"}
+            )
     else:
         # The length that drives the output: the voice when there is one, else the video.
         driving = facts.audio_seconds if facts.audio_seconds is not None else facts.video_seconds
         if driving is not None and driving > route.max_duration_seconds:
             problems.append(
-                f"{route.label} takes up to {route.max_duration_seconds:g} seconds; yours is {driving:.1f}."
+                gettext("%(route)s takes up to %(max)s seconds; yours is %(yours).1f.")
+                % {"route": route.label, "max": f"{route.max_duration_seconds:g}", "yours": driving}
             )
         if driving is not None and driving < route.min_duration_seconds:
             problems.append(
-                f"{route.label} needs at least {route.min_duration_seconds:g} seconds; yours is {driving:.1f}."
+                gettext("%(route)s needs at least %(min)s seconds; yours is %(yours).1f.")
+                % {"route": route.label, "min": f"{route.min_duration_seconds:g}", "yours": driving}
             )
         video = facts.video_seconds
         if video is not None and video != driving and "video" in route.needs and video > route.max_duration_seconds:
-            problems.append(f"{route.label} takes source videos up to {route.max_duration_seconds:g} seconds.")
+            problems.append(
+                gettext("%(route)s takes source videos up to %(max)s seconds.")
+                % {"route": route.label, "max": f"{route.max_duration_seconds:g}"}
+            )
     if has_audio and "audio" not in route.needs and "audio" not in route.optional_inputs:
-        problems.append(f"{route.label} makes its own voice; it cannot use your recording.")
+        problems.append(
+            gettext("%(route)s makes its own voice; it cannot use your recording.") % {"route": route.label}
+        )
     if facts.audio_seconds is not None:
         if route.max_audio_seconds is not None and facts.audio_seconds > route.max_audio_seconds:
-            problems.append(f"{route.label} takes voice tracks up to {route.max_audio_seconds:g} seconds.")
+            problems.append(
+                gettext("%(route)s takes voice tracks up to %(max)s seconds.")
+                % {"route": route.label, "max": f"{route.max_audio_seconds:g}"}
+            )
         if route.min_audio_seconds is not None and facts.audio_seconds < route.min_audio_seconds:
-            problems.append(f"{route.label} needs a voice track of at least {route.min_audio_seconds:g} seconds.")
+            problems.append(
+                gettext("%(route)s needs a voice track of at least %(min)s seconds.")
+                % {"route": route.label, "min": f"{route.min_audio_seconds:g}"}
+            )
     if (
         facts.audio_bytes is not None
         and route.max_audio_bytes is not None
         and facts.audio_bytes > route.max_audio_bytes
     ):
-        problems.append(f"{route.label} takes voice files up to {_mb(route.max_audio_bytes)}.")
-    for size, what in ((facts.video_bytes, "video"), (facts.image_bytes, "image")):
+        problems.append(
+            gettext("%(route)s takes voice files up to %(size)s.")
+            % {"route": route.label, "size": _mb(route.max_audio_bytes)}
+        )
+    for size, what, message in (
+        (facts.video_bytes, "video", gettext_lazy("%(route)s takes video files up to %(size)s.")),
+        (facts.image_bytes, "image", gettext_lazy("%(route)s takes image files up to %(size)s.")),
+    ):
         cap = route.limits.get(f"max_{what}_bytes", route.max_input_bytes)
         if size is not None and cap is not None and size > cap:
-            problems.append(f"{route.label} takes {what} files up to {_mb(cap)}.")
+            problems.append(message % {"route": route.label, "size": _mb(cap)})
     if facts.width is not None and facts.height is not None:
         short, long = sorted((facts.width, facts.height))
         if route.min_side_px is not None and short < route.min_side_px:
-            problems.append(f"{route.label} needs a picture of at least {route.min_side_px} px on its short side.")
+            problems.append(
+                gettext("%(route)s needs a picture of at least %(px)d px on its short side.")
+                % {"route": route.label, "px": route.min_side_px}
+            )
         if route.max_side_px is not None and long > route.max_side_px:
-            problems.append(f"{route.label} takes pictures up to {route.max_side_px} px on the long side.")
+            problems.append(
+                gettext("%(route)s takes pictures up to %(px)d px on the long side.")
+                % {"route": route.label, "px": route.max_side_px}
+            )
         aspect_range = route.limits.get("aspect_range")
         if aspect_range and facts.height:
             low, high = aspect_range
             if not low <= facts.width / facts.height <= high:
                 problems.append(
-                    f"{route.label} takes pictures from 1:{1 / low:g} (tall) to {high:g}:1 (wide); "
-                    f"yours is {facts.width}x{facts.height}."
+                    gettext("%(route)s takes pictures from 1:%(tall)s (tall) to %(wide)s:1 (wide); yours is %(size)s.")
+                    % {
+                        "route": route.label,
+                        "tall": f"{1 / low:g}",
+                        "wide": f"{high:g}",
+                        "size": f"{facts.width}x{facts.height}",
+                    }
                 )
+    speaks = route.speech_languages and not (has_audio and "audio" in route.optional_inputs)
+    if speaks and facts.text_language and facts.text_language not in route.speech_languages:
+        problems.append(
+            gettext("%(route)s cannot speak %(language)s: its voices speak %(languages)s.")
+            % {
+                "route": route.label,
+                "language": language_name(facts.text_language),
+                "languages": gettext(" and ").join(language_name(code) for code in route.speech_languages),
+            }
+        )
     if facts.text_chars is not None and route.max_text_chars is not None and facts.text_chars > route.max_text_chars:
         problems.append(
-            f"{route.label} takes scripts up to {route.max_text_chars} characters; yours has {facts.text_chars}."
+            gettext("%(route)s takes scripts up to %(max)d characters; yours has %(yours)d.")
+            % {"route": route.label, "max": route.max_text_chars, "yours": facts.text_chars}
         )
     return problems
 
@@ -223,7 +272,10 @@ def choose_route(
         seconds = output_seconds_for(route, facts, output_seconds)
         cost = route.estimate_credits(seconds)
         if not problems and budget_credits is not None and cost > budget_credits:
-            problems.append(f"{route.label} would cost about {cost} credits; your budget is {budget_credits}.")
+            problems.append(
+                gettext("%(route)s would cost about %(cost)d credits; your budget is %(budget)d.")
+                % {"route": route.label, "cost": cost, "budget": budget_credits}
+            )
         alternatives.append(Alternative(route, not problems, " ".join(problems)))
         if pick is None and not problems:
             pick = route
@@ -232,12 +284,14 @@ def choose_route(
 
     if pick is None:
         if not ranked:
-            return RouteChoice(None, "No route is available for these inputs.", alternatives)
+            return RouteChoice(None, gettext("No route is available for these inputs."), alternatives)
         return RouteChoice(
             None,
-            "No route fits these inputs and budget. " + " ".join(a.reason_if_not for a in alternatives[:2]),
+            gettext("No route fits these inputs and budget.")
+            + " "
+            + " ".join(a.reason_if_not for a in alternatives[:2]),
             alternatives,
         )
-    why = _WHY.get(pick.id, f"{pick.label}: {pick.pick_for}")
-    reason = why + (" Not picked: " + " ".join(skipped) if skipped else "")
+    why = str(_WHY[pick.id]) if pick.id in _WHY else f"{pick.label}: {pick.pick_for}"
+    reason = why + (" " + gettext("Not picked:") + " " + " ".join(skipped) if skipped else "")
     return RouteChoice(pick, reason, alternatives, why=why, passed_over=tuple(skipped))

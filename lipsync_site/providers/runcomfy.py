@@ -284,12 +284,17 @@ def _kling_text(route: Route, inputs: SubmitInputs, options: SubmitOptions) -> d
         raise InputRejected("This route needs a script to speak.")
     if route.max_text_chars and len(text) > route.max_text_chars:
         raise InputRejected(f"The script is {len(text)} characters; this route takes up to {route.max_text_chars}.")
+    # The voice that speaks the script's language (the form only offers this route for a
+    # language it speaks); an explicit voice in the job's options wins.
+    voice = route.voices.get(options.extra.get("speech_language") or "", {})
     body = {
         "video_url": _url(inputs.video, "source video"),
         "text": text,
-        "voice_id": options.extra.get("voice_id") or route.defaults.get("voice_id"),
+        "voice_id": options.extra.get("voice_id") or voice.get("voice_id") or route.defaults.get("voice_id"),
     }
-    language = options.extra.get("voice_language") or route.defaults.get("voice_language")
+    language = (
+        options.extra.get("voice_language") or voice.get("voice_language") or route.defaults.get("voice_language")
+    )
     if language:
         body["voice_language"] = language
     return body
@@ -299,11 +304,15 @@ def _omnihuman(route: Route, inputs: SubmitInputs, options: SubmitOptions) -> di
     return {"image_url": _url(inputs.image, "portrait"), "audio_url": _url(inputs.audio, "voice audio")}
 
 
-def _spoken_prompt(inputs: SubmitInputs) -> str:
-    """The scene prompt with the script quoted the way the seed advises."""
+def _spoken_prompt(inputs: SubmitInputs, language: str = "") -> str:
+    """The scene prompt with the script quoted the way the seed advises; a Chinese script
+    is asked for in Mandarin, in words the model reads in the script's own language."""
     prompt = (inputs.prompt or "").strip()
     text = (inputs.text or "").strip().replace('"', "'")
-    if text:
+    if text and language == "zh":
+        line = f"人物用普通话清晰地说：“{text}”"
+        prompt = f"{prompt} {line}".strip() if prompt else f"一个人看着镜头。{line}"
+    elif text:
         line = f'The person says clearly: "{text}"'
         prompt = f"{prompt} {line}".strip() if prompt else f"A person looking into the camera. {line}"
     if not prompt:
@@ -337,7 +346,8 @@ _ENUM_LIMITS = {"aspect_ratio": "aspect_ratios", "resolution": "resolutions"}
 
 
 def _wan_t2v(route: Route, inputs: SubmitInputs, options: SubmitOptions) -> dict:
-    prompt = _spoken_prompt(inputs) if not inputs.audio else (inputs.prompt or inputs.text or "").strip()
+    language = options.extra.get("speech_language", "")
+    prompt = _spoken_prompt(inputs, language) if not inputs.audio else (inputs.prompt or inputs.text or "").strip()
     if not prompt:
         raise InputRejected("This route needs a scene description.")
     if route.max_text_chars and len(prompt) > route.max_text_chars:
@@ -350,7 +360,7 @@ def _wan_t2v(route: Route, inputs: SubmitInputs, options: SubmitOptions) -> dict
 
 
 def _happyhorse(route: Route, inputs: SubmitInputs, options: SubmitOptions) -> dict:
-    prompt = _spoken_prompt(inputs)
+    prompt = _spoken_prompt(inputs, options.extra.get("speech_language", ""))
     if route.max_text_chars and len(prompt) > route.max_text_chars:
         raise InputRejected(f"The prompt is {len(prompt)} characters; this route takes up to {route.max_text_chars}.")
     body = {"prompt": prompt}

@@ -16,6 +16,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect
+from django.utils.translation import gettext
 
 from lipsync_site.view_access import public_view, signed_in_view  # noqa: F401  (one import for views)
 from lipsync_site.workspaces import selectors
@@ -48,7 +49,7 @@ class Access:
 
     def require(self, capability: Capability) -> None:
         if not self.can(capability):
-            raise PermissionDenied(f"Your role in {self.workspace} does not allow this.")
+            raise PermissionDenied(gettext("Your role in %(name)s does not allow this.") % {"name": self.workspace})
 
 
 def current_access(request) -> Access | None:
@@ -150,4 +151,4 @@ def require_role(role: str | None, capability: Capability = Capability.VIEW) -> 
     if role is None:
         raise Http404
     if not role_can(role, capability):
-        raise PermissionDenied("Your role in this workspace does not allow this.")
+        raise PermissionDenied(gettext("Your role in this workspace does not allow this."))

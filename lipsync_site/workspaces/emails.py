@@ -5,9 +5,11 @@ from __future__ import annotations
 import logging
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import translation
 
 from lipsync_site.workspaces.models import Invitation
 
@@ -23,11 +25,23 @@ def invitation_url(invitation: Invitation) -> str:
 def send_invitation(invitation_id) -> bool:
     invitation = Invitation.objects.select_related("workspace", "invited_by").get(pk=invitation_id)
     context = {"invitation": invitation, "url": invitation_url(invitation), "site_name": "lipsync"}
-    subject = render_to_string("workspaces/email/invitation_subject.txt", context).strip()
-    body = render_to_string("workspaces/email/invitation_message.txt", context)
+    with translation.override(invitation_language(invitation)):
+        subject = render_to_string("workspaces/email/invitation_subject.txt", context).strip()
+        body = render_to_string("workspaces/email/invitation_message.txt", context)
     try:
         send_mail(subject, body, None, [invitation.email])
     except OSError:
         logger.exception("Could not send invitation %s", invitation.pk)
         return False
     return True
+
+
+def invitation_language(invitation: Invitation) -> str:
+    """The invitee's language: their own choice when the address already has an account,
+    else the inviter's (a team usually shares one)."""
+    invitee = (
+        get_user_model().objects.filter(email__iexact=invitation.email).exclude(language="").only("language").first()
+    )
+    if invitee is not None:
+        return invitee.language
+    return invitation.invited_by.preferred_language if invitation.invited_by_id else settings.LANGUAGE_CODE

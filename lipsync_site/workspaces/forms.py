@@ -1,21 +1,22 @@
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from lipsync_site.workspaces.roles import Role
 
 
 class WorkspaceForm(forms.Form):
-    name = forms.CharField(max_length=100, label="Workspace name")
+    name = forms.CharField(max_length=100, label=_("Workspace name"))
 
     def clean_name(self):
         name = self.cleaned_data["name"].strip()
         if not name:
-            raise forms.ValidationError("Give the workspace a name.")
+            raise forms.ValidationError(_("Give the workspace a name."))
         return name
 
 
 class InviteForm(forms.Form):
-    email = forms.EmailField(label="E-mail address")
-    role = forms.ChoiceField(choices=Role.choices, initial=Role.MEMBER)
+    email = forms.EmailField(label=_("E-mail address"))
+    role = forms.ChoiceField(choices=Role.choices, initial=Role.MEMBER, label=_("Role"))
 
     def __init__(self, *args, roles=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -24,12 +25,12 @@ class InviteForm(forms.Form):
 
 
 class RoleForm(forms.Form):
-    role = forms.ChoiceField(choices=Role.choices)
+    role = forms.ChoiceField(choices=Role.choices, label=_("Role"))
 
 
 class SpendCapForm(forms.Form):
     monthly_spend_cap = forms.IntegerField(
-        min_value=0, required=False, label="Monthly cap (credits)", help_text="Empty: no cap."
+        min_value=0, required=False, label=_("Monthly cap (credits)"), help_text=_("Empty: no cap.")
     )
 
 

@@ -15,6 +15,7 @@ from django.core import signing
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from lipsync_site.accounts.selectors import users_with_email, verified_emails
 from lipsync_site.workspaces.models import Invitation, Membership, Workspace
@@ -36,7 +37,7 @@ class InvitationInvalid(WorkspaceRefused):
 def create_workspace(*, name: str, owner, personal: bool = False) -> Workspace:
     name = name.strip()
     if not name:
-        raise WorkspaceRefused("A workspace needs a name.")
+        raise WorkspaceRefused(gettext("A workspace needs a name."))
     workspace = Workspace.objects.create(name=name[:100], personal=personal)
     Membership.objects.create(workspace=workspace, user=owner, role=Role.OWNER)
     return workspace
@@ -46,7 +47,7 @@ def create_workspace(*, name: str, owner, personal: bool = False) -> Workspace:
 def rename_workspace(*, workspace: Workspace, name: str) -> Workspace:
     name = name.strip()
     if not name:
-        raise WorkspaceRefused("A workspace needs a name.")
+        raise WorkspaceRefused(gettext("A workspace needs a name."))
     Workspace.objects.filter(pk=workspace.pk).update(name=name[:100])
     workspace.refresh_from_db()
     return workspace
@@ -70,24 +71,24 @@ def _lock(membership: Membership) -> Membership:
         )
     }
     if membership.pk not in locked:
-        raise WorkspaceRefused("That person is no longer a member.")
+        raise WorkspaceRefused(gettext("That person is no longer a member."))
     return locked[membership.pk]
 
 
 def _check_may_touch(*, actor_role: str, target: Membership) -> None:
     """Admins manage members and viewers; only owners touch admins and owners."""
     if role_can(target.role, Capability.MANAGE_MEMBERS) and not role_can(actor_role, Capability.MANAGE_ROLES):
-        raise WorkspaceRefused("Only an owner can change or remove an admin or an owner.")
+        raise WorkspaceRefused(gettext("Only an owner can change or remove an admin or an owner."))
 
 
 @transaction.atomic
 def change_role(*, membership: Membership, role: str, actor_membership: Membership) -> Membership:
     if not role_can(actor_membership.role, Capability.MANAGE_ROLES):
-        raise WorkspaceRefused("Only an owner can change roles.")
+        raise WorkspaceRefused(gettext("Only an owner can change roles."))
     membership = _lock(membership)
     role = Role(role)
     if membership.role == Role.OWNER and role != Role.OWNER and _owners(membership.workspace_id) == 1:
-        raise WorkspaceRefused("A workspace needs an owner: make someone else owner first.")
+        raise WorkspaceRefused(gettext("A workspace needs an owner: make someone else owner first."))
     Membership.objects.filter(pk=membership.pk).update(role=role)
     membership.refresh_from_db()
     return membership
@@ -97,9 +98,9 @@ def change_role(*, membership: Membership, role: str, actor_membership: Membersh
 def set_spend_cap(*, membership: Membership, monthly_cap: int | None, actor_membership: Membership) -> Membership:
     """An owner's monthly limit on what one member may spend (None: no limit)."""
     if not role_can(actor_membership.role, Capability.BILLING):
-        raise WorkspaceRefused("Only an owner can set spending caps.")
+        raise WorkspaceRefused(gettext("Only an owner can set spending caps."))
     if monthly_cap is not None and monthly_cap < 0:
-        raise WorkspaceRefused("A cap cannot be negative.")
+        raise WorkspaceRefused(gettext("A cap cannot be negative."))
     Membership.objects.filter(pk=membership.pk).update(monthly_spend_cap=monthly_cap)
     membership.refresh_from_db()
     return membership
@@ -110,11 +111,11 @@ def remove_member(*, membership: Membership, actor_membership: Membership) -> No
     """Take someone out of the workspace. Their jobs, files and ledger entries stay."""
     if membership.pk != actor_membership.pk:
         if not role_can(actor_membership.role, Capability.MANAGE_MEMBERS):
-            raise WorkspaceRefused("Only owners and admins can remove members.")
+            raise WorkspaceRefused(gettext("Only owners and admins can remove members."))
         _check_may_touch(actor_role=actor_membership.role, target=membership)
     membership = _lock(membership)
     if membership.role == Role.OWNER and _owners(membership.workspace_id) == 1:
-        raise WorkspaceRefused("The last owner cannot leave: make someone else owner first.")
+        raise WorkspaceRefused(gettext("The last owner cannot leave: make someone else owner first."))
     membership.delete()
 
 
@@ -140,7 +141,7 @@ def invite_member(*, workspace: Workspace, email: str, role: str, actor_membersh
     """
     role = Role(role)
     if role not in invitable_roles(actor_membership.role):
-        raise WorkspaceRefused(f"You cannot invite someone as {role.label.lower()}.")
+        raise WorkspaceRefused(gettext("You cannot invite someone as %(role)s.") % {"role": str(role.label).lower()})
     email = _normalize(email)
     if Membership.objects.filter(workspace=workspace, user__in=users_with_email(email)).exists():
         raise WorkspaceRefused(f"{email} is already a member.")
@@ -160,11 +161,11 @@ def invite_member(*, workspace: Workspace, email: str, role: str, actor_membersh
 @transaction.atomic
 def revoke_invitation(*, invitation: Invitation, actor_membership: Membership) -> Invitation:
     if not role_can(actor_membership.role, Capability.MANAGE_MEMBERS):
-        raise WorkspaceRefused("Only owners and admins can revoke invitations.")
+        raise WorkspaceRefused(gettext("Only owners and admins can revoke invitations."))
     if not Invitation.objects.filter(pk=invitation.pk, accepted_at__isnull=True, revoked_at__isnull=True).update(
         revoked_at=timezone.now(), revoked_by=actor_membership.user
     ):
-        raise WorkspaceRefused("That invitation was already used or revoked.")
+        raise WorkspaceRefused(gettext("That invitation was already used or revoked."))
     invitation.refresh_from_db()
     return invitation
 
@@ -174,12 +175,12 @@ def read_invitation(token: str) -> Invitation:
     try:
         payload = signing.loads(token, salt=INVITATION_SALT, max_age=settings.WORKSPACE_INVITATION_MAX_AGE_SECONDS)
     except signing.SignatureExpired:
-        raise InvitationInvalid("This invitation has expired: ask for a new one.") from None
+        raise InvitationInvalid(gettext("This invitation has expired: ask for a new one.")) from None
     except signing.BadSignature:
-        raise InvitationInvalid("This invitation link is not valid.") from None
+        raise InvitationInvalid(gettext("This invitation link is not valid.")) from None
     invitation = Invitation.objects.select_related("workspace", "invited_by").filter(pk=payload.get("i")).first()
     if invitation is None:
-        raise InvitationInvalid("This invitation link is not valid.")
+        raise InvitationInvalid(gettext("This invitation link is not valid."))
     check_invitation_open(invitation)
     return invitation
 
@@ -187,11 +188,11 @@ def read_invitation(token: str) -> Invitation:
 def check_invitation_open(invitation: Invitation) -> None:
     state = invitation.state
     if state == Invitation.State.ACCEPTED:
-        raise InvitationInvalid("This invitation has already been used.")
+        raise InvitationInvalid(gettext("This invitation has already been used."))
     if state == Invitation.State.REVOKED:
-        raise InvitationInvalid("This invitation was withdrawn.")
+        raise InvitationInvalid(gettext("This invitation was withdrawn."))
     if state == Invitation.State.EXPIRED:
-        raise InvitationInvalid("This invitation has expired: ask for a new one.")
+        raise InvitationInvalid(gettext("This invitation has expired: ask for a new one."))
 
 
 @transaction.atomic
@@ -200,7 +201,8 @@ def accept_invitation(*, invitation: Invitation, user) -> Membership:
     of the account), only once, only before it expires or is revoked."""
     if invitation.email.lower() not in {email.lower() for email in verified_emails(user)}:
         raise InvitationInvalid(
-            f"This invitation was sent to {invitation.email}; sign in with that address (or verify it) to accept."
+            gettext("This invitation was sent to %(email)s; sign in with that address (or verify it) to accept.")
+            % {"email": invitation.email}
         )
     claimed = Invitation.objects.filter(
         pk=invitation.pk, accepted_at__isnull=True, revoked_at__isnull=True, expires_at__gt=timezone.now()
@@ -208,7 +210,7 @@ def accept_invitation(*, invitation: Invitation, user) -> Membership:
     if claimed != 1:
         invitation.refresh_from_db()
         check_invitation_open(invitation)
-        raise InvitationInvalid("This invitation can no longer be used.")
+        raise InvitationInvalid(gettext("This invitation can no longer be used."))
     membership, _ = Membership.objects.get_or_create(
         workspace_id=invitation.workspace_id,
         user=user,

@@ -3,6 +3,7 @@ from django.contrib.auth.decorators import login_required
 from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from lipsync_site.accounts.signup import allow_signup_by_invitation
@@ -59,7 +60,7 @@ def switch(request):
     if not form.is_valid():
         return redirect("workspaces:list")
     access = switch_to(request, form.cleaned_data["workspace"])
-    messages.info(request, f"You are working in {access.workspace.name}.")
+    messages.info(request, gettext("You are working in %(name)s.") % {"name": access.workspace.name})
     target = form.cleaned_data["next"]
     if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
         return redirect(target)
@@ -111,7 +112,7 @@ def invite(request):
             transaction.on_commit(lambda: emails.send_invitation(invitation.pk))
     except WorkspaceRefused as exc:
         return _refused(request, exc)
-    messages.success(request, f"Invitation sent to {invitation.email}.")
+    messages.success(request, gettext("Invitation sent to %(email)s.") % {"email": invitation.email})
     return redirect("workspaces:members")
 
 
@@ -123,7 +124,7 @@ def revoke(request, invitation_id):
         services.revoke_invitation(invitation=invitation, actor_membership=request.access.membership)
     except WorkspaceRefused as exc:
         return _refused(request, exc)
-    messages.success(request, f"The invitation to {invitation.email} was withdrawn.")
+    messages.success(request, gettext("The invitation to %(email)s was withdrawn.") % {"email": invitation.email})
     return redirect("workspaces:members")
 
 
@@ -149,7 +150,7 @@ def set_cap(request, membership_id):
     membership = get_object_or_404(Membership, pk=membership_id, workspace=request.access.workspace)
     form = SpendCapForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "A cap is a whole number of credits, or empty for none.")
+        messages.error(request, gettext("A cap is a whole number of credits, or empty for none."))
         return redirect("workspaces:members")
     cap = form.cleaned_data["monthly_spend_cap"]
     services.set_spend_cap(membership=membership, monthly_cap=cap, actor_membership=request.access.membership)
@@ -178,7 +179,7 @@ def leave(request):
         services.leave_workspace(membership=request.access.membership)
     except WorkspaceRefused as exc:
         return _refused(request, exc)
-    messages.success(request, f"You left {workspace.name}.")
+    messages.success(request, gettext("You left %(name)s.") % {"name": workspace.name})
     return redirect("workspaces:list")
 
 
@@ -188,7 +189,7 @@ def rename(request):
     form = WorkspaceForm(request.POST)
     if form.is_valid():
         services.rename_workspace(workspace=request.access.workspace, name=form.cleaned_data["name"])
-        messages.success(request, "Workspace renamed.")
+        messages.success(request, gettext("Workspace renamed."))
     return redirect("workspaces:members")
 
 
@@ -209,7 +210,7 @@ def join(request, token):
         except InvitationInvalid as exc:
             return render(request, "workspaces/join.html", {"invitation": invitation, "problem": str(exc)}, status=403)
         switch_to(request, membership.workspace_id)
-        messages.success(request, f"Welcome to {membership.workspace.name}.")
+        messages.success(request, gettext("Welcome to %(name)s.") % {"name": membership.workspace.name})
         return redirect("jobs:list")
     if not request.user.is_authenticated:
         allow_signup_by_invitation(request, invitation_id=invitation.pk, email=invitation.email)

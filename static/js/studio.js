@@ -2,13 +2,19 @@
 // things nicer: uploads with progress, live counters, players kept in step.
 (function () {
   "use strict";
+  // Words come from Django's JavaScript catalog (/jsi18n/) in the page's language; without
+  // it, the English originals.
+  var gettext = window.gettext || function (text) { return text; };
+  function say(text, values) {
+    return text.replace(/%\((\w+)\)s/g, function (whole, name) { return values[name]; });
+  }
 
   // --- Uploads: each chosen file goes up at once, with percent, speed and cancel --------
   // The file input sits in an hx-preserve block (jobs/partials/file_field.html), so a form
   // refresh that lands while the file dialog is open, or while an upload runs, leaves the
   // input, its progress and the chosen file alone.
   function megabytes(bytes) {
-    return (bytes / (1024 * 1024)).toFixed(bytes < 10 * 1024 * 1024 ? 1 : 0) + " MB";
+    return say(gettext("%(size)s MB"), {size: (bytes / (1024 * 1024)).toFixed(bytes < 10 * 1024 * 1024 ? 1 : 0)});
   }
 
   function csrfToken(form) {
@@ -46,8 +52,9 @@
     if (tooBig.length) {
       // Said before a single byte is sent: the server would cut the upload off anyway.
       var problemBox = box.querySelector(".upload-error");
-      problemBox.textContent = tooBig[0].name + " is " + megabytes(tooBig[0].size) + "; the upload limit is " +
-        megabytes(limit) + ". Export a shorter or smaller file and choose it again.";
+      problemBox.textContent = say(
+        gettext("%(name)s is %(size)s; the upload limit is %(limit)s. Export a shorter or smaller file and choose it again."),
+        {name: tooBig[0].name, size: megabytes(tooBig[0].size), limit: megabytes(limit)});
       problemBox.hidden = false;
       input.value = "";
       return;
@@ -71,7 +78,7 @@
     problem.hidden = true;
     panel.hidden = false;
     bar.value = 0;
-    figures.textContent = "Uploading " + names + " (" + megabytes(total) + ")…";
+    figures.textContent = say(gettext("Uploading %(names)s (%(size)s)…"), {names: names, size: megabytes(total)});
     xhr.open("POST", form.dataset.uploadUrl);
     xhr.setRequestHeader("X-CSRFToken", csrfToken(form));
     xhr.setRequestHeader("Accept", "application/json");
@@ -85,7 +92,7 @@
     });
     xhr.upload.addEventListener("load", function () {
       bar.removeAttribute("value");  // indeterminate while the server looks inside the file
-      figures.textContent = "Uploaded. Checking " + names + "…";
+      figures.textContent = say(gettext("Uploaded. Checking %(names)s…"), {names: names});
     });
     function finish(message) {
       box.studioUpload = null;
@@ -106,14 +113,14 @@
         keep(form.isConnected ? form : document.getElementById("new-job-form"), answer.field, ids);
         recheck(document.getElementById("new-job-form"));
       } else {
-        finish(answer.error || "The upload failed (" + xhr.status + "). Please choose the file again.");
+        finish(answer.error || say(gettext("The upload failed (%(status)s). Please choose the file again."), {status: xhr.status}));
       }
     });
     xhr.addEventListener("error", function () {
-      finish("The upload stopped: check your connection, then choose the file again.");
+      finish(gettext("The upload stopped: check your connection, then choose the file again."));
     });
     xhr.addEventListener("abort", function () {
-      finish("Upload cancelled. Choose the file again when you are ready.");
+      finish(gettext("Upload cancelled. Choose the file again when you are ready."));
     });
     cancel.onclick = function () { xhr.abort(); };
     xhr.send(data);
@@ -177,8 +184,8 @@
     var limit = parseInt(out.dataset.limit, 10);
     var length = area.value.length;
     var over = length - limit;
-    out.textContent = length + " / " + limit + " characters" +
-      (over > 0 ? ": " + over + " too many for this route, shorten the script" : "");
+    out.textContent = say(gettext("%(length)s / %(limit)s characters"), {length: length, limit: limit}) +
+      (over > 0 ? say(gettext(": %(over)s too many for this route, shorten the script"), {over: over}) : "");
     out.classList.toggle("over", over > 0);
   }
   document.addEventListener("input", function (event) {
@@ -188,10 +195,10 @@
   // --- Time since a job started, counted here (the server's fragment stays the same) ---
   function elapsedWords(seconds) {
     seconds = Math.max(0, Math.floor(seconds));
-    if (seconds < 60) return seconds + " s elapsed";
+    if (seconds < 60) return say(gettext("%(s)s s elapsed"), {s: seconds});
     var minutes = Math.floor(seconds / 60);
-    if (minutes < 60) return minutes + " min " + (seconds % 60) + " s elapsed";
-    return Math.floor(minutes / 60) + " h " + (minutes % 60) + " min elapsed";
+    if (minutes < 60) return say(gettext("%(min)s min %(s)s s elapsed"), {min: minutes, s: seconds % 60});
+    return say(gettext("%(h)s h %(min)s min elapsed"), {h: Math.floor(minutes / 60), min: minutes % 60});
   }
   function tickElapsed() {
     document.querySelectorAll("[data-since]").forEach(function (element) {
@@ -225,7 +232,7 @@
     if (!button) return;
     var ticked = form.querySelectorAll("input[name=job]:checked").length;
     button.disabled = ticked < 2 || ticked > 4;
-    button.textContent = ticked ? "Compare " + ticked + " selected" : "Compare selected";
+    button.textContent = ticked ? say(gettext("Compare %(count)s selected"), {count: ticked}) : gettext("Compare selected");
   }
 
   // --- Compare: the players start, pause and seek together and stay within 0.1 s ------
@@ -295,11 +302,11 @@
     // While playing, anyone more than 0.1 s away from the leader is brought back.
     setInterval(function () {
       var playing = players.some(function (player) { return !player.paused; });
-      playButton.textContent = playing ? "Pause all" : "Play all";
+      playButton.textContent = playing ? gettext("Pause all") : gettext("Play all");
       var total = longest();
       if (total) {
         seek.value = Math.round((leader.currentTime / total) * 1000);
-        clock.textContent = leader.currentTime.toFixed(1) + " s of " + total.toFixed(1) + " s";
+        clock.textContent = say(gettext("%(now)s s of %(total)s s"), {now: leader.currentTime.toFixed(1), total: total.toFixed(1)});
       }
       if (!playing) return;
       players.forEach(function (player) {

@@ -109,7 +109,7 @@ def test_start_from_checked_media_creates_the_job_without_uploading_again(owner_
     assert job.poster == job.source_video.poster
     assert set(job.attestation.media_sha256) == {job.source_video.sha256, job.voice.sha256}
     assert job.attestation.answers["no_misuse"] is True
-    assert job.attestation.text_version == "2026-12-v3"
+    assert job.attestation.text_version == "2026-12-v4"
     assert "public figure" in job.attestation.text_shown
 
 

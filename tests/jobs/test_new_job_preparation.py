@@ -40,7 +40,7 @@ def test_voice_is_trimmed_or_padded_to_the_video(owner, clip, media_dir, voice_s
 def test_modes_we_cannot_prepare_are_refused_with_the_alternatives(owner, clip, media_dir):
     video = stored(owner, clip, "video")
     voice = stored(owner, mediafactory.make_audio(media_dir / "v.wav", seconds=3.0), "audio")
-    with pytest.raises(MediaRejected, match="cannot bounce these lengths; choose cut_off or loop"):
+    with pytest.raises(MediaRejected, match="cannot bounce these lengths; choose cut off or loop"):
         create(owner, video, voice, "bounce")
     offers = quote.offer_routes(shape="video_audio", video=video, portrait=None, voices=[voice], mismatch_mode="bounce")
     assert not next(offer for offer in offers if offer.route.id == MODELESS_ROUTE).fits

@@ -57,7 +57,7 @@ def test_queue_lists_pending_oldest_first_with_media_answers_and_history(
     assert html.index("First Person") < html.index("Second Person")
     assert "2 pending" in html
     assert 'alt="Poster frame"' in html and "<audio controls" in html
-    assert "It is my own voice" in html and "version 2026-12-v3" in html
+    assert "It is my own voice" in html and "version 2026-12-v4" in html
     assert "0 approved, 0 rejected, 1 other pending" in html
     # The moderator's media links work for the moderator...
     poster_url = re.search(r'<img src="([^"]+)" alt="Poster frame"', html).group(1)

@@ -100,7 +100,7 @@ def collect_job(job_id) -> None:
         kind=EventKind.COLLECT_SUCCEEDED,
         actor="worker",
         charge=charged,
-        receipt=f"{route.label}, {seconds:.1f} s",
+        receipt=f"{route.name_on_record}, {seconds:.1f} s",
         allowed_from={Status.COLLECTING},
         lease=lease,  # taken over while we downloaded: the successor settles
         output=asset,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import enum
 
 from django.conf import settings
+from django.utils.translation import gettext, gettext_noop
 
 from lipsync_site.jobs.models import Status
 from lipsync_site.providers.catalog import Route
@@ -61,32 +62,57 @@ def account_problem_backoff() -> float:
 class Say:
     """What the owner reads (job page, e-mail). Never a provider's raw text with secrets."""
 
-    GENERIC_FAILURE = "Something went wrong on our side while processing this job. Your credits were returned."
-    UNKNOWN_SUBMISSION = (
+    GENERIC_FAILURE = gettext_noop(
+        "Something went wrong on our side while processing this job. Your credits were returned."
+    )
+    UNKNOWN_SUBMISSION = gettext_noop(
         "We could not confirm that the provider received this job, so we stopped rather than risk paying "
         "twice. Your credits were returned; our team will check with the provider."
     )
-    ACCOUNT_PROBLEM = "The provider could not take this job; our team has been alerted."
-    PROVIDER_LOST_REQUEST = "The provider no longer knows this request."
-    PROVIDER_FAILED = "The provider could not produce this video."
-    NO_VIDEO = "The provider finished but returned no video."
-    NOT_COLLECTED = "We could not download the provider's output. Your credits were returned."
-    TIME_LIMIT = "This job took longer than its route allows, so we stopped it. Your credits were returned."
-    ENGINE_LOST = "The draft engine stopped while rendering this job. Your credits were returned."
-    CANCELLED_BY_OWNER = "Cancelled by its owner."
-    CANCELLED_AT_PROVIDER = "Cancelled at the provider."
+    ACCOUNT_PROBLEM = gettext_noop("The provider could not take this job; our team has been alerted.")
+    PROVIDER_LOST_REQUEST = gettext_noop("The provider no longer knows this request.")
+    PROVIDER_FAILED = gettext_noop("The provider could not produce this video.")
+    NO_VIDEO = gettext_noop("The provider finished but returned no video.")
+    NOT_COLLECTED = gettext_noop("We could not download the provider's output. Your credits were returned.")
+    TIME_LIMIT = gettext_noop(
+        "This job took longer than its route allows, so we stopped it. Your credits were returned."
+    )
+    ENGINE_LOST = gettext_noop("The draft engine stopped while rendering this job. Your credits were returned.")
+    CANCELLED_BY_OWNER = gettext_noop("Cancelled by its owner.")
+    CANCELLED_AT_PROVIDER = gettext_noop("Cancelled at the provider.")
+
+    # Messages with a detail: stored in English, read back in the reader's language
+    # (``in_reader_language``) by matching their fixed start.
+    BUSY = gettext_noop("The provider is busy or unreachable (%(detail)s). Please try again later.")
+    UNPLAYABLE = gettext_noop("The provider's output was not a playable video: %(detail)s")
+    CONSENT_REJECTED = gettext_noop("Consent rejected by a moderator: %(detail)s")
 
     @staticmethod
     def busy(detail: str) -> str:
-        return f"The provider is busy or unreachable ({detail}). Please try again later."
+        return Say.BUSY % {"detail": detail}
 
     @staticmethod
     def unplayable(detail: str) -> str:
-        return f"The provider's output was not a playable video: {detail}"
+        return Say.UNPLAYABLE % {"detail": detail}
 
     @staticmethod
     def consent_rejected(reason: str) -> str:
-        return f"Consent rejected by a moderator: {reason}"
+        return Say.CONSENT_REJECTED % {"detail": reason}
+
+
+def in_reader_language(message: str) -> str:
+    """A stored owner-facing message (written in English by a worker) in the active language:
+    the fixed sentences of ``Say`` and the cancel outcomes translate whole; the ones with a
+    detail translate around it. Anything else (a provider's own words) stays as written."""
+    translated = gettext(message)
+    if translated != message:
+        return translated
+    for template in (Say.BUSY, Say.UNPLAYABLE, Say.CONSENT_REJECTED):
+        head, _, tail = template.partition("%(detail)s")
+        if message.startswith(head) and message.endswith(tail) and len(message) >= len(head) + len(tail):
+            detail = message[len(head) : len(message) - len(tail) if tail else None]
+            return gettext(template) % {"detail": detail}
+    return message
 
 
 class CancelOutcome(enum.StrEnum):
@@ -99,9 +125,13 @@ class CancelOutcome(enum.StrEnum):
     @property
     def message(self) -> str:
         return {
-            CancelOutcome.CANCELLED: "Job cancelled; its credits were returned.",
-            CancelOutcome.RUNNING: "The provider is already rendering this job and cannot stop it now.",
-            CancelOutcome.BUSY: "This job is being handed to the provider or collected right now; try again shortly.",
-            CancelOutcome.FINISHED: "This job has already finished.",
-            CancelOutcome.UNREACHABLE: "The provider did not answer the cancel request; try again shortly.",
+            CancelOutcome.CANCELLED: gettext_noop("Job cancelled; its credits were returned."),
+            CancelOutcome.RUNNING: gettext_noop("The provider is already rendering this job and cannot stop it now."),
+            CancelOutcome.BUSY: gettext_noop(
+                "This job is being handed to the provider or collected right now; try again shortly."
+            ),
+            CancelOutcome.FINISHED: gettext_noop("This job has already finished."),
+            CancelOutcome.UNREACHABLE: gettext_noop(
+                "The provider did not answer the cancel request; try again shortly."
+            ),
         }[self]

@@ -1,0 +1,5 @@
+# "2026年11月30日 16:05", "11月30日 16:05", "2026年11月30日".
+DATE_FORMAT = "Y年n月j日"
+DATETIME_FORMAT = "Y年n月j日 H:i"
+SHORT_DATE_FORMAT = "Y年n月j日"
+SHORT_DATETIME_FORMAT = "n月j日 H:i"
