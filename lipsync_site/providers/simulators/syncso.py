@@ -13,7 +13,7 @@
 - When it finishes and a ``webhookUrl`` was given, the generation (the GET answer) is
   POSTed there, signed ``Sync-Signature: t=<unix>,v1=<hex HMAC-SHA256 of "t.body">`` with
   ``webhook_secret``; a delivery answered other than 2xx (or not at all) is retried with
-  backoff, up to ``webhook_attempts``. ``deliveries`` records every attempt.
+  backoff, up to ``webhook_attempts``. ``deliveries`` records every attempt (with the backoff ``waited`` before it).
 
 Dialects: ``webhook_body`` compact JSON (signed as sent) or indented (signed over its
 compact form, as Sync's own verification examples re-serialise). ``failed_run`` with
@@ -316,13 +316,13 @@ class SyncSimulator(SimulatorServer):
             self._deliver(generation.id, url, body, compact)
 
     def _deliver(self, generation_id: str, url: str, body: bytes, compact: bytes) -> None:
-        delay = self.webhook_backoff
+        delay, waited = self.webhook_backoff, 0.0
         for attempt in range(1, self.webhook_attempts + 1):
             timestamp = int(time.time()) - (3600 if self.webhook_mode == "stale" else 0)
             secret = self.webhook_secret if self.webhook_mode != "bad_signature" else "whsec_not_the_secret"
             # Signed over the compact JSON: what Sync's verification examples recompute.
             signature = sign_webhook(compact, secret=secret, timestamp=timestamp)
-            record = {"id": generation_id, "attempt": attempt, "status": None, "at": time.time()}
+            record = {"id": generation_id, "attempt": attempt, "status": None, "at": time.time(), "waited": waited}
             try:
                 with httpx.Client(timeout=10.0, trust_env=False, follow_redirects=False) as client:
                     response = client.post(
@@ -338,7 +338,7 @@ class SyncSimulator(SimulatorServer):
             if isinstance(record["status"], int) and 200 <= record["status"] < 300:
                 return
             time.sleep(delay)
-            delay *= 2
+            delay, waited = delay * 2, delay
 
     def wait_for(self, generation_id: str, timeout: float = 20.0) -> SimulatedGeneration:
         generation = self.generations[generation_id]
