@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -128,6 +129,11 @@ def main() -> int:
     if args.one:
         print(json.dumps(render_once(args.one, args.seconds, baseline=not args.no_baseline)))
         return 0
+    # The output check's words are translated text: Django's settings and apps first.
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "lipsync_site.settings")
+    import django
+
+    django.setup()
     failures = []
     print(f"Local draft engine, re-sync of a {args.seconds:.0f} s clip at 25 fps, each size in its own process;")
     print("baseline: plain PyAV decode + encode + voice mux of the same clip, same run.")
