@@ -195,16 +195,18 @@ def in_flight_words(job: Job, progress_percent: int) -> dict:
     }
 
 
-def status_context(job: Job, user, *, can_act: bool = True) -> dict:
+def status_context(job: Job, user, *, can_act: bool = True, etag: str | None = None) -> dict:
     """What the status partial shows. In flight: the snapshot's columns only. Finished: the
-    player, the output check and the credits (``job`` from ``finished_job``)."""
+    player, the output check and the credits (``job`` from ``finished_job``). ``etag``: the
+    poll's, when it has already made it."""
+    in_flight = job.status not in TERMINAL
     context = {
         "job": job,
         "progress_percent": round((job.progress or 0) * 100),
         "can_cancel": can_act and job.status in CANCELLABLE_STATES,
-        "etag": status_etag(job) if job.status not in TERMINAL else "",
+        "etag": (etag or status_etag(job)) if in_flight else "",
     }
-    if job.status not in TERMINAL:
+    if in_flight:
         context["in_flight"] = in_flight_words(job, context["progress_percent"])
     if job.status == Status.SUCCEEDED and job.output_id:
         context["player_url"] = links.user_url(job.output, links.Purpose.VIEW, user=user)

@@ -377,7 +377,7 @@ def job_status(request, job_id):
         response = HttpResponseNotModified()
     else:
         # Rendered from the job alone: no context processors, no CSRF token (see the template).
-        context = {**selectors.status_context(job, request.user, can_act=can_act), "polled": True}
+        context = {**selectors.status_context(job, request.user, can_act=can_act, etag=etag), "polled": True}
         response = HttpResponse(get_template("jobs/partials/status_in_flight.html").render(context))
     response["ETag"] = etag
     # Revalidate every time: the page polls, and a stale copy would freeze the progress bar.
